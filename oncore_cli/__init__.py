@@ -1,0 +1,3 @@
+"""oncore: administration and advancing for concert touring."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,25 @@
+"""Run the gateway: `python -m oncore_cli.local.gateway --config STATE.json` (started by `oncore local start`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="oncore-gateway")
+    parser.add_argument("--config", required=True, type=Path)
+    args = parser.parse_args()
+
+    import uvicorn
+
+    from oncore_cli.local.gateway.app import create_app
+    from oncore_cli.local.gateway.config import GatewayConfig
+
+    config = GatewayConfig.load(args.config)
+    uvicorn.run(create_app(config), host=config.host, port=config.port, log_level="warning",
+                access_log=False, lifespan="on", ws="auto")
+
+
+if __name__ == "__main__":
+    main()

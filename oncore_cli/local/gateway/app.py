@@ -1,0 +1,152 @@
+"""The gateway: one ASGI app on 127.0.0.1 that speaks Supabase's wire protocols.
+
+The routing table is the API map. Each API lives in its own package and renders its own error shape;
+what every API shares (the `apikey` check, the body cap) sits here, as hosted Supabase's Kong does it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from oncore_cli.local.gateway.config import GatewayConfig
+from oncore_cli.local.gateway.db import Database
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # larger bodies are refused with 413 before they are read into memory
+
+
+class ApiKeyMiddleware:
+    """Kong's key-auth: every API request carries `apikey` (header, or query parameter for websockets)."""
+
+    def __init__(self, app: ASGIApp, config: GatewayConfig) -> None:
+        self.app = app
+        self.keys = {config.anon_key, config.service_role_key}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or scope["method" if scope["type"] == "http" else "type"] == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        key = None
+        for name, value in scope.get("headers", []):
+            if name == b"apikey":
+                key = value.decode("latin-1")
+                break
+        if key is None:
+            from urllib.parse import parse_qs
+
+            key = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("apikey") or [None])[0]
+        if key is None:
+            await _kong_error(scope, receive, send, "No API key found in request")
+        elif key not in self.keys:
+            await _kong_error(scope, receive, send, "Invalid API key")
+        else:
+            await self.app(scope, receive, send)
+
+
+async def _kong_error(scope: Scope, receive: Receive, send: Send, message: str) -> None:
+    body = {"message": message, "hint": "Double check your Supabase `anon` or `service_role` API key."}
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008, "reason": message})
+        return
+    await JSONResponse(body, status_code=401)(scope, receive, send)
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over MAX_BODY_BYTES with 413, whether announced by Content-Length or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await _too_large(scope, receive, send, self.limit)
+                return
+        received = 0
+
+        async def limited_receive() -> dict[str, Any]:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await _too_large(scope, receive, send, self.limit)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    body = {"code": "PGRST413", "message": "Payload Too Large", "details": f"The request body exceeds {limit} bytes",
+            "hint": None}
+    await JSONResponse(body, status_code=413)(scope, receive, send)
+
+
+def not_implemented(api: str):
+    async def endpoint(request: Request) -> Response:
+        return JSONResponse(
+            {"code": 501, "error": "not_implemented", "message": f"{api} is not available in the oncore local stack yet"},
+            status_code=501,
+        )
+
+    return endpoint
+
+
+def create_app(config: GatewayConfig) -> Starlette:
+    from oncore_cli.local.gateway import auth, rest
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        db = Database(config)
+        await db.open()
+        app.state.db = db
+        started = []
+        for module in (auth, rest):
+            hook = getattr(module, "startup", None)
+            if hook:
+                await hook(app)
+                started.append(module)
+        try:
+            yield
+        finally:
+            for module in reversed(started):
+                hook = getattr(module, "shutdown", None)
+                if hook:
+                    await hook(app)
+            await db.close()
+
+    routes = [
+        Mount("/auth/v1", routes=auth.routes),
+        Mount("/rest/v1", routes=rest.routes),
+        Route("/storage/v1/{path:path}", not_implemented("Storage"), methods=["GET", "HEAD", "POST", "PUT", "DELETE"]),
+        Route("/realtime/v1/{path:path}", not_implemented("Realtime"), methods=["GET", "POST"]),
+        Route("/functions/v1/{path:path}", not_implemented("Edge Functions"),
+              methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.config = config
+    app.add_middleware(ApiKeyMiddleware, config=config)
+    app.add_middleware(BodyLimitMiddleware)
+    return app
+
+
+def json_dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,0 +1,45 @@
+"""Shared fixtures: one local stack (embedded PostgreSQL + gateway) per test run, on free ports, in a temporary
+ONCORE_HOME. Nothing here depends on a stack the developer started by hand."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def stack_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Short path: PostgreSQL's unix socket path must stay under ~100 bytes.
+    return tmp_path_factory.mktemp("oh")
+
+
+@pytest.fixture(scope="session")
+def stack(stack_home: Path):
+    """The running local stack (StackInfo): api_url, db_url, anon_key, service_role_key, jwt_secret."""
+    from oncore_cli.local.stack import LocalStack
+
+    local = LocalStack(stack_home)
+    info, _ = local.start(port=0, db_port=0)
+    try:
+        yield info
+    finally:
+        local.stop()
+
+
+@pytest.fixture(scope="session")
+def db_url(stack) -> str:
+    """Superuser URL of the test run's database (migrations applied)."""
+    return stack.db_url
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique suffix for names, slugs and e-mails, so tests never collide on the shared database."""
+    return uuid.uuid4().hex[:10]
+
+
+def pytest_collection_modifyitems(config, items):
+    os.environ.setdefault("NO_COLOR", "1")
