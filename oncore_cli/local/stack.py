@@ -193,7 +193,9 @@ class LocalStack:
             if fresh:
                 step("Creating the database cluster")
                 self.cluster.init()
+            pg_restarted = False
             if not self.cluster.running_pid():
+                pg_restarted = True
                 db_port = db_port if db_port is not None else state.get("db_port")
                 if db_port and not _port_free(db_port):
                     raise StackError(f"port {db_port} is in use: pass --db-port with a free port (or 0 for any)")
@@ -218,9 +220,10 @@ class LocalStack:
 
             gateway_pid = state.get("gateway_pid")
             gw_port = state.get("port")
-            if not (_pid_alive(gateway_pid) and gw_port and self._healthy(gw_port, keys["anon_key"])):
+            healthy = _pid_alive(gateway_pid) and gw_port and self._healthy(gw_port, keys["anon_key"])
+            if pg_restarted or not healthy:
                 if _pid_alive(gateway_pid):
-                    self._kill(gateway_pid)  # alive but not answering: replace it
+                    self._kill(gateway_pid)  # not answering, or its pool points at the old server: replace it
                 gw_port = port if port is not None else gw_port
                 if gw_port and not _port_free(gw_port):
                     raise StackError(f"port {gw_port} is in use: pass --port with a free port (or 0 for any)")
