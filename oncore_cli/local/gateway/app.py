@@ -19,6 +19,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from oncore_cli.local.gateway.config import GatewayConfig
 from oncore_cli.local.gateway.db import Database
 
+# Kong's open auth routes: links in mails are clicked in a browser, which sends no apikey
+OPEN_PATHS = frozenset({"/auth/v1/verify", "/auth/v1/callback", "/auth/v1/authorize"})
 MAX_BODY_BYTES = 10 * 1024 * 1024  # larger bodies are refused with 413 before they are read into memory
 
 
@@ -30,7 +32,8 @@ class ApiKeyMiddleware:
         self.keys = {config.anon_key, config.service_role_key}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["method" if scope["type"] == "http" else "type"] == "OPTIONS":
+        if scope["type"] not in ("http", "websocket") or scope["method" if scope["type"] == "http" else "type"] == "OPTIONS" \
+                or scope.get("path") in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
         key = None
