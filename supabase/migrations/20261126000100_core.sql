@@ -84,6 +84,21 @@ as $$
       or exists (select from pg_catalog.pg_timezone_names where name = tz)
 $$;
 
+-- True if `value` parses as a timestamptz with an explicit offset or zone (schedule items are absolute instants).
+create or replace function private.is_timestamp(value text)
+returns boolean
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  perform value::timestamptz;
+  return value ~ '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$';
+exception when others then
+  return false;
+end
+$$;
+
 -- ---------------------------------------------------------------------------------------------------------------------
 -- organizations
 -- ---------------------------------------------------------------------------------------------------------------------
@@ -148,7 +163,8 @@ as $$
   )
 $$;
 
--- Raises insufficient_privilege (42501, HTTP 403) unless the signed-in user holds `min_role` in `org`.
+-- Raises insufficient_privilege (42501, HTTP 403) unless the signed-in user holds `min_role` in `org` (the
+-- service_role passes).
 -- `what` names the action in the message, e.g. 'create an advancing session'.
 create or replace function private.require_org_role(org uuid, min_role public.org_role, what text)
 returns void
@@ -158,6 +174,9 @@ security definer
 set search_path = ''
 as $$
 begin
+  if (select auth.role()) = 'service_role' then
+    return;  -- the service key acts for the backend (webhooks, seeding) on any organization
+  end if;
   if (select auth.uid()) is null then
     raise exception using errcode = 'insufficient_privilege',
       message = format('you must be signed in to %s', what);
@@ -365,8 +384,14 @@ begin
     perform private.reject('schedule must be a JSON array of {label, at}');
   end if;
   for item in select * from pg_catalog.jsonb_array_elements(new.schedule) loop
-    if pg_catalog.jsonb_typeof(item) <> 'object' or not (item ? 'label') then
-      perform private.reject(pg_catalog.format('schedule item %s must be an object with a "label"', item));
+    if pg_catalog.jsonb_typeof(item) <> 'object' or pg_catalog.jsonb_typeof(item -> 'label') is distinct from 'string' then
+      perform private.reject(pg_catalog.format('schedule item %s must be an object with a text "label"', item),
+                             'e.g. {"label": "Soundcheck", "at": "2027-03-01T17:00:00+01:00"}');
+    end if;
+    if item ? 'at' and item -> 'at' <> 'null'::jsonb and not private.is_timestamp(item ->> 'at') then
+      perform private.reject(pg_catalog.format('schedule item "%s": at "%s" must be an ISO 8601 time with offset',
+                                               item ->> 'label', item ->> 'at'),
+                             'e.g. 2027-03-01T17:00:00+01:00');
     end if;
   end loop;
   if pg_catalog.jsonb_typeof(new.contacts) is distinct from 'array' then
@@ -449,7 +474,7 @@ grant execute on function private.has_org_role(uuid, public.org_role) to authent
 grant execute on function private.require_org_role(uuid, public.org_role, text) to authenticated, service_role;
 -- Validation triggers run as the writing role.
 grant execute on function private.reject(text, text) to authenticated, service_role;
-grant execute on function private.is_time_zone(text) to authenticated, service_role;
+grant execute on function private.is_time_zone(text), private.is_timestamp(text) to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------------------------------
 -- RPC: create_organization(name, slug)
@@ -472,7 +497,9 @@ begin
   end if;
   insert into public.organizations (name, slug, created_by) values (org_name, org_slug, owner)
   returning id into new_id;
+  perform pg_catalog.set_config('oncore.action', 'create_organization', true);
   insert into public.org_members (org_id, user_id, role) values (new_id, owner, 'owner');
+  perform pg_catalog.set_config('oncore.action', '', true);
   return new_id;
 end
 $$;
@@ -515,3 +542,149 @@ revoke all on function private.create_organization(text, text) from public, anon
 grant execute on function private.create_organization(text, text) to authenticated;
 revoke all on function public.create_organization(text, text) from public, anon;
 grant execute on function public.create_organization(text, text) to authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------------------------------
+-- RPC: members
+-- ---------------------------------------------------------------------------------------------------------------------
+
+-- The user id for an e-mail address, for an admin adding that user to `org` (auth.users is not readable by the API
+-- roles). Raises 42501 unless the caller is an admin or owner of `org`; PT404 (HTTP 404) if no user has the address.
+create or replace function private.user_id_for_member_email(org uuid, address text)
+returns uuid
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  found_id uuid;
+begin
+  perform private.require_org_role(org, 'admin', 'add members');
+  select u.id into found_id from auth.users u
+  where pg_catalog.lower(u.email) = pg_catalog.lower(pg_catalog.btrim(address)) and not u.is_anonymous
+  order by u.created_at limit 1;
+  if found_id is null then
+    raise exception using errcode = 'PT404',
+      message = pg_catalog.format('no user with e-mail %s', address),
+      hint = 'they must sign up first';
+  end if;
+  return found_id;
+end
+$$;
+
+-- The members of `org` with their e-mail addresses. Raises PT404 unless the caller is a member of `org`.
+create or replace function private.org_member_list(org uuid)
+returns table (user_id uuid, email text, role public.org_role, created_at timestamptz)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  if not private.has_org_role(org, 'viewer') then
+    raise exception using errcode = 'PT404', message = pg_catalog.format('organization %s not found', org);
+  end if;
+  return query
+    select m.user_id, u.email::text, m.role, m.created_at
+    from public.org_members m join auth.users u on u.id = m.user_id
+    where m.org_id = org
+    order by m.role desc, u.email;
+end
+$$;
+revoke all on function private.user_id_for_member_email(uuid, text), private.org_member_list(uuid)
+  from public, anon, authenticated;
+grant execute on function private.user_id_for_member_email(uuid, text), private.org_member_list(uuid)
+  to authenticated, service_role;
+
+-- Adds the user with e-mail `email` to `org_id` with `role`. Admins and owners may call it; only owners may add an
+-- owner. Errors: PT404 "no user with e-mail x"; 23505 if already a member; 42501 if not allowed.
+create or replace function public.add_org_member(org_id uuid, email text, role public.org_role default 'member')
+returns public.org_members
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  new_user uuid := private.user_id_for_member_email(add_org_member.org_id, add_org_member.email);
+  result public.org_members;
+begin
+  if exists (select from public.org_members m
+             where m.org_id = add_org_member.org_id and m.user_id = new_user) then
+    raise exception using errcode = 'unique_violation',
+      message = pg_catalog.format('%s is already a member of this organization', add_org_member.email),
+      hint = 'change their role instead';
+  end if;
+  insert into public.org_members (org_id, user_id, role)
+  values (add_org_member.org_id, new_user, coalesce(add_org_member.role, 'member'))
+  returning * into result;
+  return result;
+end
+$$;
+
+-- Lists the members of `org_id` (user_id, email, role, created_at). Any member may call it.
+create or replace function public.list_org_members(org_id uuid)
+returns table (user_id uuid, email text, role public.org_role, created_at timestamptz)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select * from private.org_member_list(org_id)
+$$;
+
+-- Changes the role of `user_id` in `org_id`. Admins and owners may call it; only owners grant or take away the owner
+-- role, and the last owner cannot be demoted. Errors: PT404 if that user is not a member; 42501; 23514.
+create or replace function public.set_org_member_role(org_id uuid, user_id uuid, role public.org_role)
+returns public.org_members
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  result public.org_members;
+begin
+  perform private.require_org_role(set_org_member_role.org_id, 'admin', 'change member roles');
+  if set_org_member_role.role is null then
+    raise exception using errcode = 'invalid_parameter_value',
+      message = 'role must be one of owner, admin, member, viewer';
+  end if;
+  update public.org_members m set role = set_org_member_role.role
+  where m.org_id = set_org_member_role.org_id and m.user_id = set_org_member_role.user_id
+  returning * into result;
+  if result is null then
+    raise exception using errcode = 'PT404',
+      message = pg_catalog.format('user %s is not a member of this organization', set_org_member_role.user_id);
+  end if;
+  return result;
+end
+$$;
+
+-- Removes `user_id` from `org_id`. Admins and owners may remove anyone (only owners remove an owner); any member
+-- may remove themselves. The last owner cannot leave. Errors: PT404 if not a member; 42501; 23514.
+create or replace function public.remove_org_member(org_id uuid, user_id uuid)
+returns void
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  if remove_org_member.user_id is distinct from (select auth.uid()) then
+    perform private.require_org_role(remove_org_member.org_id, 'admin', 'remove members');
+  end if;
+  delete from public.org_members m
+  where m.org_id = remove_org_member.org_id and m.user_id = remove_org_member.user_id;
+  if not found then
+    raise exception using errcode = 'PT404',
+      message = pg_catalog.format('user %s is not a member of this organization', remove_org_member.user_id);
+  end if;
+end
+$$;
+
+revoke all on function public.add_org_member(uuid, text, public.org_role), public.list_org_members(uuid),
+  public.set_org_member_role(uuid, uuid, public.org_role), public.remove_org_member(uuid, uuid) from public, anon;
+grant execute on function public.add_org_member(uuid, text, public.org_role), public.list_org_members(uuid),
+  public.set_org_member_role(uuid, uuid, public.org_role), public.remove_org_member(uuid, uuid)
+  to authenticated, service_role;

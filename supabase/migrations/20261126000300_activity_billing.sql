@@ -31,6 +31,101 @@ create index if not exists activity_log_session_id_idx on public.activity_log (s
 create index if not exists activity_log_actor_id_idx on public.activity_log (actor_id);
 
 -- ---------------------------------------------------------------------------------------------------------------------
+-- Writing history
+-- ---------------------------------------------------------------------------------------------------------------------
+
+-- Appends one entry for the signed-in user: actor_kind is 'service' for the service key (or no user), 'member' for a
+-- member of `org`, else 'venue_guest'. Skips silently when `org` is being deleted (its history goes with it).
+-- Called by triggers and security definer helpers only.
+create or replace function private.log_activity(org uuid, session uuid, action text, entity text, entity_id uuid,
+                                                changes jsonb)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  actor uuid := (select auth.uid());
+begin
+  if not exists (select from public.organizations o where o.id = org) then
+    return;
+  end if;
+  if session is not null and not exists (select from public.advancing_sessions s where s.id = session) then
+    session := null;
+  end if;
+  insert into public.activity_log (org_id, session_id, actor_id, actor_kind, action, entity, entity_id, changes)
+  values (
+    org, session,
+    case when exists (select from auth.users u where u.id = actor) then actor end,
+    case
+      when actor is null or (select auth.role()) = 'service_role' then 'service'
+      when exists (select from public.org_members m where m.org_id = org and m.user_id = actor) then 'member'
+      else 'venue_guest'
+    end,
+    action, entity, entity_id, coalesce(changes, '{}'::jsonb));
+end
+$$;
+
+-- Trigger: logs a row change with the changed fields as {field: {old, new}} (inserts: the fields set; deletes: the
+-- fields removed). The action is the RPC that made the change when it says so (setting `oncore.action`), else the
+-- operation (insert, update, delete). Updates that change nothing but timestamps are not logged.
+create or replace function private.log_change()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  old_row jsonb := case when tg_op <> 'INSERT' then pg_catalog.to_jsonb(old) end;
+  new_row jsonb := case when tg_op <> 'DELETE' then pg_catalog.to_jsonb(new) end;
+  row_ jsonb := coalesce(new_row, old_row);
+  diff jsonb;
+begin
+  select pg_catalog.jsonb_object_agg(k, pg_catalog.jsonb_build_object('old', old_row -> k, 'new', new_row -> k))
+  into diff
+  from pg_catalog.jsonb_object_keys(row_) k
+  where k not in ('id', 'org_id', 'created_at', 'updated_at', 'updated_by')
+    and coalesce(old_row -> k, 'null'::jsonb) <> coalesce(new_row -> k, 'null'::jsonb);
+  if tg_op = 'UPDATE' and diff is null then
+    return null;
+  end if;
+  perform private.log_activity(
+    case tg_table_name when 'organizations' then (row_ ->> 'id')::uuid else (row_ ->> 'org_id')::uuid end,
+    case tg_table_name when 'advancing_sessions' then (row_ ->> 'id')::uuid else (row_ ->> 'session_id')::uuid end,
+    coalesce(nullif(pg_catalog.current_setting('oncore.action', true), ''), pg_catalog.lower(tg_op)),
+    tg_table_name,
+    coalesce(row_ ->> 'id', row_ ->> 'user_id')::uuid,
+    coalesce(diff, '{}'::jsonb));
+  return null;
+end
+$$;
+revoke all on function private.log_activity(uuid, uuid, text, text, uuid, jsonb), private.log_change()
+  from public, anon, authenticated;
+
+-- Sections are created empty with their session, so only their updates are history. An organization's creation is
+-- logged by its owner's membership row (action create_organization); its deletion takes its history with it.
+do $$
+declare
+  t text;
+begin
+  execute 'drop trigger if exists organizations_log on public.organizations';
+  execute 'create trigger organizations_log after update on public.organizations '
+          'for each row execute function private.log_change()';
+  foreach t in array array['org_members', 'venues', 'shows', 'advancing_sessions'] loop
+    execute format('drop trigger if exists %I on public.%I', t || '_log', t);
+    execute format('create trigger %I after insert or update or delete on public.%I '
+                   'for each row execute function private.log_change()', t || '_log', t);
+  end loop;
+  foreach t in array array['hospitality', 'technical', 'production'] loop
+    execute format('drop trigger if exists %I on public.%I', t || '_log', t);
+    execute format('create trigger %I after update on public.%I '
+                   'for each row execute function private.log_change()', t || '_log', t);
+  end loop;
+end
+$$;
+
+-- ---------------------------------------------------------------------------------------------------------------------
 -- subscriptions
 -- ---------------------------------------------------------------------------------------------------------------------
 create table if not exists public.subscriptions (
