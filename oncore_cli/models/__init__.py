@@ -1,0 +1,1 @@
+"""Pydantic models shared by services, import and PDF code."""

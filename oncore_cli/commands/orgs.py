@@ -1,0 +1,148 @@
+"""orgs list|create|show|use|rename|delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from oncore_cli.core.cli import FormatOpt, JsonOpt, YesOpt, noun
+from oncore_cli.core.context import get_app
+
+app = noun("Organizations: the touring parties you work for.")
+OrgArg = Annotated[str, typer.Argument(metavar="ORG", help="Slug, name, id or unique id prefix.")]
+
+
+def _columns():
+    from oncore_cli.core.output import Column
+
+    return [Column("slug", "Slug"), Column("name", "Name"), Column("id", "Id")]
+
+
+@app.command("list")
+def list_(ctx: typer.Context, json: JsonOpt = False, fmt: FormatOpt = None) -> None:
+    """List the organizations you belong to; the default one is marked.
+
+    \b
+    Examples:
+      $ oncore orgs list
+      $ oncore orgs list --format csv > orgs.csv
+    """
+    from oncore_cli.core.output import Column
+    from oncore_cli.services.orgs import OrganizationService
+
+    app_ = get_app(ctx)
+    out = app_.output.with_format(fmt, json)
+    default = app_.settings.org
+    rows = [o.data() | {"default": default in (o.slug, o.id)} for o in OrganizationService(app_.api).list()]
+    columns = [Column("default", "", lambda r: "*" if r["default"] else ""), *_columns()]
+    out.rows(rows, columns if out.format == "table" else _columns(), empty="no organizations: run oncore orgs create NAME")
+
+
+@app.command("create")
+def create(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Display name.")],
+           slug: Annotated[Optional[str], typer.Option("--slug", help="URL-safe id (default: from the name).")] = None,
+           use: Annotated[bool, typer.Option("--use/--no-use", help="Make it the profile's default.")] = True,
+           json: JsonOpt = False) -> None:
+    """Create an organization; you become its owner.
+
+    \b
+    Examples:
+      $ oncore orgs create "Northern Lights Touring"
+      $ oncore orgs create "Northern Lights" --slug nlt --json
+    """
+    from oncore_cli.services.orgs import OrganizationService
+
+    app_ = get_app(ctx)
+    org = OrganizationService(app_.api).create(name, slug)
+    if use:
+        _set_default(app_, org.slug)
+    app_.output.message(f"Created organization {org.name} ({org.slug})" + (", now the default." if use else "."))
+    if json:
+        app_.output.with_format(None, True).item(org.data(), _columns())
+
+
+@app.command("show")
+def show(ctx: typer.Context, org: Annotated[Optional[str], typer.Argument(metavar="[ORG]", help="Default: the current.")] = None,
+         json: JsonOpt = False) -> None:
+    """Show one organization.
+
+    \b
+    Examples:
+      $ oncore orgs show nlt --json
+    """
+    from oncore_cli.core.output import Column
+
+    app_ = get_app(ctx)
+    record = app_.org(org).data()
+    app_.output.with_format(None, json).item(record, [*_columns(), Column("created_at", "Created")])
+
+
+@app.command("use")
+def use(ctx: typer.Context, org: OrgArg) -> None:
+    """Make ORG the default organization of the current profile.
+
+    \b
+    Examples:
+      $ oncore orgs use nlt
+    """
+    from oncore_cli.services.orgs import OrganizationService
+
+    app_ = get_app(ctx)
+    found = OrganizationService(app_.api).get(org)
+    _set_default(app_, found.slug)
+    app_.output.message(f"Default organization: {found.name} ({found.slug}).")
+
+
+def _set_default(app_, slug: str) -> None:
+    from oncore_cli.core.config import Profile
+
+    name = app_.settings.profile
+    profile = app_.config.profiles.get(name) or Profile(name, url=app_.settings.url, anon_key=app_.settings.anon_key)
+    profile.org = slug
+    app_.config.profiles[name] = profile
+    app_.save_config()
+
+
+@app.command("rename")
+def rename(ctx: typer.Context, org: OrgArg, name: Annotated[str, typer.Argument(help="New display name.")],
+           slug: Annotated[Optional[str], typer.Option("--slug", help="New slug as well.")] = None,
+           json: JsonOpt = False) -> None:
+    """Rename an organization (admins and owners).
+
+    \b
+    Examples:
+      $ oncore orgs rename nlt "Northern Lights Live" --slug nll
+    """
+    from oncore_cli.services.orgs import OrganizationService
+
+    app_ = get_app(ctx)
+    old = OrganizationService(app_.api).get(org)
+    renamed = OrganizationService(app_.api).rename(old.id, name, slug)
+    if app_.settings.org in (old.slug, old.id) and renamed.slug != old.slug:
+        _set_default(app_, renamed.slug)
+    app_.output.message(f"Renamed {old.slug} to {renamed.name} ({renamed.slug}).")
+    if json:
+        app_.output.with_format(None, True).item(renamed.data(), _columns())
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, org: OrgArg, yes: YesOpt = False) -> None:
+    """Delete an organization with all its venues, shows and advances (owners only).
+
+    \b
+    Examples:
+      $ oncore orgs delete nlt --yes
+    """
+    from oncore_cli.services.orgs import OrganizationService
+
+    app_ = get_app(ctx)
+    service = OrganizationService(app_.api)
+    found = service.get(org)
+    app_.confirm(f"Delete {found.name} ({found.slug}) with all its venues, shows and advances?", yes=yes)
+    service.delete(found.id)
+    profile = app_.config.profiles.get(app_.settings.profile)
+    if profile and profile.org in (found.slug, found.id):
+        profile.org = None
+        app_.save_config()
+    app_.output.message(f"Deleted {found.name} ({found.slug}).")

@@ -1,0 +1,222 @@
+"""shows list|create|show|update|delete|export."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from oncore_cli.core.cli import FormatOpt, JsonOpt, OrgOpt, YesOpt, noun
+from oncore_cli.core.context import get_app
+
+app = noun("Show days: date, venue, status and times (local to the venue).")
+ShowArg = Annotated[str, typer.Argument(metavar="SHOW", help="Id, unique id prefix, external ref or date (YYYY-MM-DD).")]
+
+FromOpt = Annotated[Optional[str], typer.Option("--from", metavar="DATE", help="First day (YYYY-MM-DD, today).")]
+ToOpt = Annotated[Optional[str], typer.Option("--to", metavar="DATE", help="Last day (YYYY-MM-DD).")]
+StatusFilter = Annotated[Optional[str], typer.Option("--status", help="hold, confirmed or cancelled.")]
+VenueFilter = Annotated[Optional[str], typer.Option("--venue", help="Venue name, ref or id.")]
+TitleOpt = Annotated[Optional[str], typer.Option("--title", help="Title, e.g. the festival's name.")]
+LoadInOpt = Annotated[Optional[str], typer.Option("--load-in", metavar="HH:MM", help="Load-in (venue local time).")]
+DoorsOpt = Annotated[Optional[str], typer.Option("--doors", metavar="HH:MM", help="Doors (venue local time).")]
+SetOpt = Annotated[Optional[str], typer.Option("--set-time", metavar="HH:MM", help="Set time (venue local time).")]
+CurfewOpt = Annotated[Optional[str], typer.Option(
+    "--curfew", metavar="HH:MM", help="Curfew (venue local time; earlier than doors means after midnight).")]
+CapacityOpt = Annotated[Optional[int], typer.Option("--capacity", min=0, help="Capacity for this show.")]
+CurrencyOpt = Annotated[Optional[str], typer.Option("--currency", help="ISO 4217 code, e.g. EUR.")]
+PromoterOpt = Annotated[Optional[str], typer.Option("--promoter-email", help="Promoter's e-mail.")]
+NotesOpt = Annotated[Optional[str], typer.Option("--notes", help="Free-text notes.")]
+RefOpt = Annotated[Optional[str], typer.Option("--external-ref", help="Your own id for imports.")]
+
+
+def _hhmm(field: str):
+    def display(row: dict) -> str:
+        from oncore_cli.services.times import local_hhmm
+
+        return local_hhmm(row.get(field), row.get("timezone"))
+
+    return display
+
+
+def list_columns():
+    from oncore_cli.core.output import Column
+
+    return [Column("date", "Date"), Column("status", "Status"), Column("venue_name", "Venue"), Column("city", "City"),
+            Column("doors_at", "Doors", _hhmm("doors_at")), Column("curfew_at", "Curfew", _hhmm("curfew_at")),
+            Column("title", "Title"), Column("id", "Id", lambda r: r["id"][:8])]
+
+
+def detail_columns():
+    from oncore_cli.core.output import Column
+
+    return [Column("date", "Date"), Column("status", "Status"), Column("title", "Title"), Column("id", "Id"),
+            Column("venue_name", "Venue"), Column("city", "City"), Column("timezone", "Timezone"),
+            Column("load_in_at", "Load-in", _hhmm("load_in_at")), Column("doors_at", "Doors", _hhmm("doors_at")),
+            Column("set_time_at", "Set", _hhmm("set_time_at")), Column("curfew_at", "Curfew", _hhmm("curfew_at")),
+            Column("capacity", "Capacity"), Column("currency", "Currency"),
+            Column("promoter_email", "Promoter"), Column("notes", "Notes"), Column("external_ref", "External ref")]
+
+
+def _service(app_, org):
+    from oncore_cli.services.shows import ShowService
+
+    return ShowService(app_.api, app_.org(org).id)
+
+
+def _list(app_, org, date_from, date_to, status, venue, limit=None):
+    from oncore_cli.services.times import parse_date
+
+    start = parse_date(date_from, "--from date") if date_from else None
+    end = parse_date(date_to, "--to date") if date_to else None
+    if start and end and end < start:
+        from oncore_cli.core.errors import UsageError
+
+        raise UsageError("--to is before --from")
+    return _service(app_, org).list(date_from=start, date_to=end, status=status, venue=venue, limit=limit)
+
+
+@app.command("list")
+def list_(ctx: typer.Context, date_from: FromOpt = None, date_to: ToOpt = None, status: StatusFilter = None,
+          venue: VenueFilter = None, limit: Annotated[Optional[int], typer.Option("--limit", "-L", help="At most N shows.")] = None,
+          org: OrgOpt = None, json: JsonOpt = False, fmt: FormatOpt = None) -> None:
+    """List shows by date. Times are shown in each venue's local time.
+
+    \b
+    Examples:
+      $ oncore shows list --from today --status confirmed
+      $ oncore shows list --json | jq '.[].date'
+    """
+    app_ = get_app(ctx)
+    rows = [s.data() for s in _list(app_, org, date_from, date_to, status, venue, limit)]
+    app_.output.with_format(fmt, json).rows(rows, list_columns(), empty="no shows found")
+
+
+@app.command("create")
+def create(ctx: typer.Context, date: Annotated[str, typer.Option("--date", "-d", metavar="DATE", help="Local show day, YYYY-MM-DD.")],
+           venue: Annotated[Optional[str], typer.Option("--venue", help="Venue name, ref or id.")] = None,
+           status: Annotated[str, typer.Option("--status", help="hold, confirmed or cancelled.")] = "hold",
+           title: TitleOpt = None, load_in: LoadInOpt = None, doors: DoorsOpt = None, set_time: SetOpt = None,
+           curfew: CurfewOpt = None, capacity: CapacityOpt = None, currency: CurrencyOpt = None,
+           promoter_email: PromoterOpt = None, notes: NotesOpt = None, external_ref: RefOpt = None,
+           org: OrgOpt = None, json: JsonOpt = False) -> None:
+    """Create a show. Times are HH:MM in the venue's time zone.
+
+    \b
+    Examples:
+      $ oncore shows create --date 2026-05-01 --venue columbiahalle --status confirmed --doors 19:00 --curfew 23:00
+      $ oncore shows create -d 2026-05-02 --venue "Lido" --doors 20:00 --curfew 01:00   # curfew next morning
+    """
+    from oncore_cli.services.times import parse_date
+
+    app_ = get_app(ctx)
+    day = parse_date(date)
+    times = {"load_in_at": load_in, "doors_at": doors, "set_time_at": set_time, "curfew_at": curfew}
+    show = _service(app_, org).create(
+        date=day, venue=venue, status=status, times={k: v for k, v in times.items() if v is not None},
+        title=title, capacity=capacity, currency=currency, promoter_email=promoter_email, notes=notes,
+        external_ref=external_ref)
+    app_.output.message(f"Created show {show.date} at {show.venue_name or 'no venue'} ({show.id[:8]}, {show.status}).")
+    if json:
+        app_.output.with_format(None, True).item(show.data(), detail_columns())
+
+
+@app.command("show")
+def show(ctx: typer.Context, show_ref: ShowArg, org: OrgOpt = None, json: JsonOpt = False) -> None:
+    """Show one show day.
+
+    \b
+    Examples:
+      $ oncore shows show 2026-05-01
+      $ oncore shows show 7c1e --json
+    """
+    app_ = get_app(ctx)
+    app_.output.with_format(None, json).item(_service(app_, org).get(show_ref).data(), detail_columns())
+
+
+@app.command("update")
+def update(ctx: typer.Context, show_ref: ShowArg,
+           date: Annotated[Optional[str], typer.Option("--date", "-d", metavar="DATE", help="Move to another day.")] = None,
+           venue: Annotated[Optional[str], typer.Option("--venue", help="Move to another venue.")] = None,
+           status: Annotated[Optional[str], typer.Option("--status", help="hold, confirmed or cancelled.")] = None,
+           title: TitleOpt = None, load_in: LoadInOpt = None, doors: DoorsOpt = None, set_time: SetOpt = None,
+           curfew: CurfewOpt = None, capacity: CapacityOpt = None, currency: CurrencyOpt = None,
+           promoter_email: PromoterOpt = None, notes: NotesOpt = None, external_ref: RefOpt = None,
+           org: OrgOpt = None, json: JsonOpt = False) -> None:
+    """Change a show (only the fields given). An empty time ("") clears it.
+
+    \b
+    Examples:
+      $ oncore shows update 2026-05-01 --status confirmed --doors 19:30
+    """
+    from oncore_cli.services.times import parse_date
+
+    app_ = get_app(ctx)
+    times = {"load_in_at": load_in, "doors_at": doors, "set_time_at": set_time, "curfew_at": curfew}
+    updated = _service(app_, org).update(
+        show_ref, venue=venue, times=times, date=parse_date(date) if date else None, status=status, title=title,
+        capacity=capacity, currency=currency, promoter_email=promoter_email, notes=notes, external_ref=external_ref)
+    app_.output.message(f"Updated show {updated.date} ({updated.id[:8]}).")
+    if json:
+        app_.output.with_format(None, True).item(updated.data(), detail_columns())
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, show_ref: ShowArg, org: OrgOpt = None, yes: YesOpt = False) -> None:
+    """Delete a show and its advancing.
+
+    \b
+    Examples:
+      $ oncore shows delete 7c1e --yes
+    """
+    app_ = get_app(ctx)
+    service = _service(app_, org)
+    found = service.get(show_ref)
+    app_.confirm(f"Delete the show on {found.date} at {found.venue_name or 'no venue'}?", yes=yes)
+    service.delete(found.id)
+    app_.output.message(f"Deleted show {found.date} ({found.id[:8]}).")
+
+
+@app.command("export")
+def export(ctx: typer.Context,
+           fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or ics.")] = "ics",
+           output: Annotated[Optional[str], typer.Option("--output", "-O", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
+           date_from: FromOpt = None, date_to: ToOpt = None, status: StatusFilter = None, venue: VenueFilter = None,
+           org: OrgOpt = None) -> None:
+    """Export shows as CSV, JSON or an iCalendar file for Google or Apple Calendar.
+
+    \b
+    Examples:
+      $ oncore shows export --format ics --from today -O tour.ics
+      $ oncore shows export --format csv > shows.csv
+    """
+    import io
+    import json
+    import sys
+
+    from oncore_cli.core.errors import UsageError
+
+    if fmt not in ("csv", "json", "ics"):
+        raise UsageError(f"unknown export format {fmt!r}: use csv, json or ics")
+    app_ = get_app(ctx)
+    shows = _list(app_, org, date_from, date_to, status, venue)
+    if fmt == "ics":
+        from oncore_cli.services.ics import calendar
+
+        text = calendar(shows, name=f"{app_.org(org).name} shows")
+    elif fmt == "json":
+        text = json.dumps([s.data() for s in shows], indent=2, ensure_ascii=False) + "\n"
+    else:
+        from oncore_cli.core.output import Output
+        from oncore_cli.models.core import Show
+
+        buffer = io.StringIO()
+        Output("csv").csv([s.data() for s in shows], fields=list(Show.model_fields), stream=buffer)
+        text = buffer.getvalue()
+    if output:
+        from pathlib import Path
+
+        Path(output).write_bytes(text.encode())  # bytes: the CRLF endings ICS needs stay as they are
+        app_.output.message(f"Wrote {len(shows)} show(s) to {output}.")
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()

@@ -1,0 +1,92 @@
+"""What every command module shares: the root group that turns exceptions into one line and an exit code,
+a factory for noun groups, and the common options. Imports typer and stdlib only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperGroup
+
+
+class OncoreGroup(TyperGroup):
+    """The root group.
+
+    Nouns are loaded lazily: `lazy` maps a command name to (module, attribute, one-line help), and a module is
+    imported and turned into a click command only when that command runs (building every command's parameters
+    up front would cost more than importing typer). Any exception a command raises ends here, is reported once
+    by core.errors, and becomes the process's exit code; typer's own parsing errors (exit 2) pass through.
+    """
+
+    lazy: dict[str, tuple[str, str, str]] = {}
+
+    def list_commands(self, ctx):
+        return [*self.commands, *(name for name in self.lazy if name not in self.commands)]
+
+    def get_command(self, ctx, name):
+        if name not in self.commands and name in self.lazy:
+            self.commands[name] = _load(name, *self.lazy[name][:2])
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, self.commands[name].get_short_help_str(limit=formatter.width)) for name in self.commands
+                if not self.commands[name].hidden]
+        rows += [(name, entry[2]) for name, entry in self.lazy.items() if name not in self.commands]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place that maps every error
+            if type(exc).__module__.startswith(("typer", "click")):
+                raise
+            from oncore_cli.core.errors import report
+
+            raise typer.Exit(report(exc)) from None
+        except KeyboardInterrupt:
+            from oncore_cli.core.errors import report
+
+            raise typer.Exit(report(KeyboardInterrupt())) from None
+        finally:
+            obj = ctx.obj
+            if obj is not None and hasattr(obj, "close"):
+                obj.close()
+
+
+def lazy_root(entries: dict[str, tuple[str, str, str]]) -> type[OncoreGroup]:
+    return type("OncoreRoot", (OncoreGroup,), {"lazy": dict(entries)})
+
+
+def _load(name: str, module_name: str, attribute: str):
+    import importlib
+
+    import typer.main
+
+    target = getattr(importlib.import_module(module_name), attribute)
+    if not isinstance(target, typer.Typer):  # a plain function: a top-level verb such as `login`
+        wrapper = typer.Typer(add_completion=False, rich_markup_mode=None)
+        wrapper.command(name)(target)
+        target = wrapper
+    target.rich_markup_mode = None  # plain help everywhere, as at the root
+    command = typer.main.get_command(target)
+    command.name = name
+    return command
+
+
+def noun(help_text: str) -> typer.Typer:
+    """A noun group (`oncore shows …`): help on no arguments, no completion options of its own."""
+    return typer.Typer(help=help_text, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+
+
+# -- options shared by many verbs --------------------------------------------------------------------------------
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (stable field names, ISO 8601 dates).")]
+FormatOpt = Annotated[Optional[str], typer.Option(
+    "--format", "-o", metavar="FORMAT",
+    help="Output format: table, tsv, csv, json or ndjson (default: table on a terminal, tsv when piped).")]
+OrgOpt = Annotated[Optional[str], typer.Option(
+    "--org", metavar="ORG", help="Organization (slug, name or id); default: ONCORE_ORG or the profile's.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]

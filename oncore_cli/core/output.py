@@ -1,0 +1,183 @@
+"""Every output choice in one place.
+
+stdout carries data only: a rich table on a terminal, tab-separated lines when piped, or the format asked for
+(`--json`, `--format csv|ndjson|json|table|tsv`). Messages, warnings and spinners go to stderr. Whether stdout
+is a terminal is decided as rich decides it (TTY_COMPATIBLE, FORCE_COLOR, then isatty), colour follows
+NO_COLOR/FORCE_COLOR, and user data is printed literally (no markup, no highlighting).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+FORMATS = ("table", "tsv", "csv", "json", "ndjson")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    display: Callable[[dict], Any] | None = None  # table/tsv text; defaults to the raw value
+
+    def text(self, row: dict) -> str:
+        value = self.display(row) if self.display else row.get(self.key)
+        return "" if value is None else str(value)
+
+
+def stdout_is_terminal(stream=None) -> bool:
+    tty_compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if tty_compatible in ("0", "1"):
+        return tty_compatible == "1"
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    stream = stream or sys.stdout
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def console(stderr: bool = False):
+    """The one console factory: data console on stdout, message console on stderr."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, markup=False, highlight=False, emoji=False, soft_wrap=False)
+
+
+class Output:
+    def __init__(self, fmt: str | None = None, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.requested = fmt
+
+    # -- decisions --------------------------------------------------------------------------------------
+    @property
+    def is_terminal(self) -> bool:
+        return stdout_is_terminal()
+
+    @property
+    def format(self) -> str:
+        if self.requested:
+            return self.requested
+        return "table" if self.is_terminal else "tsv"
+
+    @property
+    def machine(self) -> bool:
+        return self.format in ("json", "ndjson", "csv")
+
+    def with_format(self, fmt: str | None, json_flag: bool = False) -> "Output":
+        """A copy honouring a command's own --json / --format (the command's flag beats the global one)."""
+        chosen = "json" if json_flag else fmt
+        if chosen and chosen not in FORMATS:
+            from oncore_cli.core.errors import UsageError
+
+            raise UsageError(f"unknown format {chosen!r}: use one of {', '.join(FORMATS)}")
+        return Output(chosen or self.requested, self.quiet)
+
+    # -- stderr -------------------------------------------------------------------------------------------
+    def message(self, text: str) -> None:
+        """Progress and confirmations: stderr, silenced by --quiet."""
+        if not self.quiet:
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
+
+    def warn(self, text: str) -> None:
+        sys.stderr.write(f"oncore: {text}\n")
+        sys.stderr.flush()
+
+    def status(self, text: str):
+        """A spinner on an interactive stderr, nothing otherwise."""
+        import contextlib
+
+        if self.quiet or not stdout_is_terminal(sys.stderr):
+            return contextlib.nullcontext()
+        return console(stderr=True).status(text)
+
+    # -- stdout -------------------------------------------------------------------------------------------
+    def raw(self, text: str) -> None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+
+    def json(self, value: Any) -> None:
+        import json
+
+        indent = 2 if self.is_terminal else None
+        self.raw(json.dumps(value, indent=indent, ensure_ascii=False, default=str))
+
+    def rows(self, rows: Sequence[dict], columns: Sequence[Column], *, empty: str = "nothing found") -> None:
+        """A list of records: records are JSON-ready dicts (stable field names, ISO 8601 dates)."""
+        fmt = self.format
+        if fmt == "json":
+            self.json(list(rows))
+        elif fmt == "ndjson":
+            import json
+
+            for row in rows:
+                sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            sys.stdout.flush()
+        elif fmt == "csv":
+            self.csv(rows)
+        elif not rows:
+            self.message(empty)  # gh: "no results" is not an error, and says so on stderr
+        elif fmt == "table":
+            self._table(rows, columns)
+        else:
+            for row in rows:
+                sys.stdout.write("\t".join(_one_line(c.text(row)) for c in columns) + "\n")
+            sys.stdout.flush()
+
+    def csv(self, rows: Sequence[dict], fields: Iterable[str] | None = None, stream=None) -> None:
+        import csv
+        import json
+
+        stream = stream or sys.stdout
+        fields = list(fields or (rows[0].keys() if rows else []))
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(fields)
+        for row in rows:
+            writer.writerow(["" if row.get(f) is None else
+                             json.dumps(row[f]) if isinstance(row.get(f), (dict, list)) else row[f] for f in fields])
+        stream.flush()
+
+    def item(self, row: dict, fields: Sequence[Column]) -> None:
+        """One record: key/value lines on a terminal or piped, the record itself for json/ndjson/csv."""
+        fmt = self.format
+        if fmt in ("json", "ndjson"):
+            if fmt == "ndjson":
+                import json
+
+                self.raw(json.dumps(row, ensure_ascii=False, default=str))
+            else:
+                self.json(row)
+        elif fmt == "csv":
+            self.csv([row])
+        elif fmt == "table":
+            from rich.table import Table
+
+            table = Table(show_header=False, box=None, pad_edge=False)
+            table.add_column(style="bold")
+            table.add_column(overflow="fold")
+            for column in fields:
+                table.add_row(column.header, column.text(row))
+            console().print(table)
+        else:
+            for column in fields:
+                sys.stdout.write(f"{column.header}\t{_one_line(column.text(row))}\n")
+            sys.stdout.flush()
+
+    def _table(self, rows: Sequence[dict], columns: Sequence[Column]) -> None:
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        for column in columns:
+            table.add_column(column.header.upper(), overflow="fold")
+        for row in rows:
+            table.add_row(*(column.text(row) for column in columns))
+        console().print(table)
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")

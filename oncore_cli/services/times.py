@@ -1,0 +1,101 @@
+"""Show times as people say them (local HH:MM at the venue) and as the database keeps them (instants).
+
+A show day's times run in order — load-in, doors, set, curfew — so a time earlier than the one before it is
+after midnight: doors 19:00 with curfew 01:00 is 01:00 the next morning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from oncore_cli.core.errors import UsageError
+
+TIME_FIELDS = ("load_in_at", "doors_at", "set_time_at", "curfew_at")
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):?([0-5]\d)$")
+
+
+def zone(name: str | None):
+    """The IANA zone; UTC (with the caller warned elsewhere) when the venue has none."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not name:
+        return dt.timezone.utc
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise UsageError(f"unknown time zone {name!r}: use an IANA name such as Europe/Berlin") from e
+
+
+def parse_date(text: str, what: str = "date") -> dt.date:
+    text = text.strip()
+    today = dt.date.today()
+    if text.lower() == "today":
+        return today
+    if text.lower() == "tomorrow":
+        return today + dt.timedelta(days=1)
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"bad {what} {text!r}: use YYYY-MM-DD, e.g. 2026-05-01") from None
+
+
+def parse_local_times(day: dt.date, tz_name: str | None, given: dict[str, str | None],
+                      existing: dict[str, dt.datetime | None] | None = None) -> dict[str, str | None]:
+    """{field: "HH:MM" | ISO instant | "" (clear)} → {field: ISO instant | None} for the fields given.
+
+    `existing` holds the show's current instants, so an update of one time still rolls past midnight correctly."""
+    tz = zone(tz_name)
+    start_of_day = dt.datetime.combine(day, dt.time(0), tz)
+    current: dict[str, dt.datetime | None] = dict(existing or {})
+    result: dict[str, str | None] = {}
+    for field in TIME_FIELDS:
+        if field in given and given[field] is not None:
+            text = given[field].strip()
+            current[field] = None if text == "" else _one(text, day, tz, field)
+    previous: dt.datetime | None = None
+    for field in TIME_FIELDS:
+        value = current.get(field)
+        if value is None:
+            continue
+        if field in given and given[field] and _HHMM.match(given[field].strip()):
+            floor = previous or start_of_day
+            while value < floor:  # earlier than the time before it: after midnight
+                value = _add_local_day(value, tz)
+            current[field] = value
+        previous = value
+    for field in TIME_FIELDS:
+        if field in given and given[field] is not None:
+            value = current.get(field)
+            result[field] = value.isoformat() if value else None
+    return result
+
+
+def _one(text: str, day: dt.date, tz, field: str) -> dt.datetime:
+    match = _HHMM.match(text)
+    if match:
+        return dt.datetime.combine(day, dt.time(int(match.group(1)), int(match.group(2))), tz)
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        flag = "--" + field.removesuffix("_at").replace("_", "-")
+        raise UsageError(f"bad time {text!r} for {flag}: use HH:MM in the venue's time zone, e.g. 19:30") from None
+    return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+def _add_local_day(value: dt.datetime, tz) -> dt.datetime:
+    local = value.astimezone(tz)
+    return dt.datetime.combine(local.date() + dt.timedelta(days=1), local.time().replace(tzinfo=None), tz)
+
+
+def local_hhmm(value: str | dt.datetime | None, tz_name: str | None) -> str:
+    """An instant as the venue's wall-clock time (HH:MM), "+1" marking the next day is left to the caller."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    try:
+        tz = zone(tz_name)
+    except UsageError:
+        tz = dt.timezone.utc
+    return value.astimezone(tz).strftime("%H:%M")
