@@ -80,18 +80,23 @@ def find_binaries() -> PgBinaries:
     for bindir in candidates:
         if _has_server(bindir):
             return PgBinaries(bindir, "system")
-    try:
-        import pgserver  # type: ignore[import-not-found]
-
-        bindir = Path(pgserver.__file__).parent / "pginstall" / "bin"
-        if _has_server(bindir):
-            return PgBinaries(bindir, "pgserver")
-    except ImportError:
-        pass
+    bindir = pgserver_bindir()
+    if bindir and _has_server(bindir):
+        return PgBinaries(bindir, "pgserver")
     raise PostgresError(
         "no PostgreSQL server found: install the local extra (pip install 'oncore-cli[local]'), "
         "install PostgreSQL, or set ONCORE_PG_BIN"
     )
+
+
+def pgserver_bindir() -> Path | None:
+    """The server binaries bundled in the pgserver wheel, found without importing it (its import has side effects)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
 
 
 def free_port() -> int:
