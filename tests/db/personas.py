@@ -1,0 +1,53 @@
+"""Requests run the way Supabase runs them: a transaction with `set local role` and `request.jwt.claims`; users are
+created in auth.users by the superuser, as GoTrue would."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from contextlib import contextmanager
+
+import psycopg
+
+ANON = None  # persona id meaning "the anon role, no user"
+
+
+def create_user(conn: psycopg.Connection, email: str | None = None, anonymous: bool = False) -> str:
+    """Insert a user into auth.users as GoTrue would (as the superuser) and return its id."""
+    user_id = str(uuid.uuid4())
+    conn.execute(
+        "insert into auth.users (id, email, aud, role, is_anonymous) values (%s, %s, 'authenticated', 'authenticated', %s)",
+        (user_id, email, anonymous),
+    )
+    return user_id
+
+
+def claims(user_id: str | None, anonymous: bool = False) -> dict:
+    if user_id is None:
+        return {"role": "anon"}
+    return {"sub": user_id, "role": "authenticated", "aud": "authenticated", "is_anonymous": anonymous}
+
+
+def enter(conn: psycopg.Connection, user_id: str | None, anonymous: bool = False) -> None:
+    """Inside an open transaction: become the API role for `user_id` (None: anon) as PostgREST does."""
+    conn.execute("select set_config('role', %s, true)", ("anon" if user_id is None else "authenticated",))
+    conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims(user_id, anonymous)),))
+
+
+@contextmanager
+def request(conn: psycopg.Connection, user_id: str | None, anonymous: bool = False, commit: bool = False):
+    """One API request as `user_id`: a transaction rolled back at the end unless `commit`."""
+    with conn.transaction():
+        enter(conn, user_id, anonymous)
+        yield conn
+        if not commit:
+            raise psycopg.Rollback()
+
+
+def call(conn: psycopg.Connection, user_id: str | None, sql: str, params=(), anonymous: bool = False,
+         commit: bool = True):
+    """Run one statement as `user_id` in its own request and return its first row."""
+    with request(conn, user_id, anonymous=anonymous, commit=commit):
+        return conn.execute(sql, params).fetchone()
+
+
