@@ -47,6 +47,8 @@ async def read_json(request: Request) -> dict[str, Any]:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
         raise AuthError(400, "bad_json", f"Could not parse request body as JSON: {_json_reason(raw, e)}") from e
+    if data is None:  # Go decodes `null` into a struct as "nothing set"
+        return {}
     if not isinstance(data, dict):
         raise AuthError(400, "bad_json", "Could not parse request body as JSON: json: cannot unmarshal "
                         f"{type(data).__name__} into Go value of type object")
