@@ -188,18 +188,31 @@ begin
 end
 $$;
 
+-- True if removing `leaving` as an owner of `org` would leave it without owners. False while the organization or
+-- the user is being deleted (the membership then goes with them). Used by the org_members trigger.
+create or replace function private.is_last_owner(org uuid, leaving uuid)
+returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select exists (select from public.organizations o where o.id = org)
+     and exists (select from auth.users u where u.id = leaving)
+     and not exists (select from public.org_members m
+                     where m.org_id = org and m.role = 'owner' and m.user_id <> leaving)
+$$;
+
 -- Trigger on org_members: an organization always keeps at least one owner, and only owners grant or take away the
--- owner role. Deleting the organization (or the user) itself cascades freely.
+-- owner role. Runs as the writing role, so `current_user` tells API requests from the service and migrations.
 create or replace function private.guard_org_members()
 returns trigger
 language plpgsql
-security definer
 set search_path = ''
 as $$
 declare
   org uuid := coalesce(old.org_id, new.org_id);
 begin
-  -- Writes by the API roles that touch the owner role need an owner.
   if current_user in ('authenticated', 'anon')
      and ((tg_op <> 'INSERT' and old.role = 'owner') or (tg_op <> 'DELETE' and new.role = 'owner'))
      and not private.has_org_role(org, 'owner') then
@@ -208,12 +221,7 @@ begin
   end if;
   if tg_op in ('UPDATE', 'DELETE') and old.role = 'owner'
      and (tg_op = 'DELETE' or new.role <> 'owner' or new.org_id <> old.org_id)
-     and exists (select from public.organizations o where o.id = old.org_id)
-     and exists (select from auth.users u where u.id = old.user_id)
-     and not exists (
-       select from public.org_members m
-       where m.org_id = old.org_id and m.role = 'owner' and m.user_id <> old.user_id
-     ) then
+     and private.is_last_owner(old.org_id, old.user_id) then
     raise exception using errcode = 'check_violation',
       message = 'an organization must keep at least one owner',
       hint = 'make another member owner first';
@@ -472,6 +480,7 @@ revoke all on all tables in schema private from public, anon, authenticated;
 grant execute on function private.org_ids_with_role(public.org_role) to authenticated, service_role;
 grant execute on function private.has_org_role(uuid, public.org_role) to authenticated, service_role;
 grant execute on function private.require_org_role(uuid, public.org_role, text) to authenticated, service_role;
+grant execute on function private.is_last_owner(uuid, uuid) to authenticated, service_role;
 -- Validation triggers run as the writing role.
 grant execute on function private.reject(text, text) to authenticated, service_role;
 grant execute on function private.is_time_zone(text), private.is_timestamp(text) to authenticated, service_role;
@@ -495,8 +504,14 @@ begin
   if owner is null then
     raise exception using errcode = 'insufficient_privilege', message = 'you must be signed in to create an organization';
   end if;
-  insert into public.organizations (name, slug, created_by) values (org_name, org_slug, owner)
-  returning id into new_id;
+  begin
+    insert into public.organizations (name, slug, created_by) values (org_name, org_slug, owner)
+    returning id into new_id;
+  exception when unique_violation then
+    raise exception using errcode = 'unique_violation',
+      message = pg_catalog.format('slug "%s" is already taken', org_slug),
+      hint = 'choose another slug';
+  end;
   perform pg_catalog.set_config('oncore.action', 'create_organization', true);
   insert into public.org_members (org_id, user_id, role) values (new_id, owner, 'owner');
   perform pg_catalog.set_config('oncore.action', '', true);
@@ -528,10 +543,6 @@ begin
     raise exception using errcode = 'invalid_parameter_value',
       message = pg_catalog.format('slug "%s" must be 1-63 lower-case letters, digits or dashes, '
                                   'starting and ending with a letter or digit', slug);
-  end if;
-  if exists (select from public.organizations o where o.slug = create_organization.slug) then
-    raise exception using errcode = 'unique_violation',
-      message = pg_catalog.format('slug "%s" is already taken', slug);
   end if;
   new_id := private.create_organization(pg_catalog.btrim(name), slug);
   select * into result from public.organizations o where o.id = new_id;

@@ -46,8 +46,15 @@ def request(conn: psycopg.Connection, user_id: str | None, anonymous: bool = Fal
 
 def call(conn: psycopg.Connection, user_id: str | None, sql: str, params=(), anonymous: bool = False,
          commit: bool = True):
-    """Run one statement as `user_id` in its own request and return its first row."""
+    """Run one statement as `user_id` in its own request and return its first row (None if it returns none)."""
     with request(conn, user_id, anonymous=anonymous, commit=commit):
-        return conn.execute(sql, params).fetchone()
+        cur = conn.execute(sql, params)
+        return cur.fetchone() if cur.description else None
 
 
+
+
+def call_all(conn: psycopg.Connection, user_id: str | None, sql: str, params=(), anonymous: bool = False):
+    """Run one statement as `user_id` in its own (committed) request and return all rows."""
+    with request(conn, user_id, anonymous=anonymous, commit=True):
+        return conn.execute(sql, params).fetchall()
