@@ -67,12 +67,13 @@ def _load(name: str, module_name: str, attribute: str):
     import typer.main
 
     target = getattr(importlib.import_module(module_name), attribute)
-    if not isinstance(target, typer.Typer):  # a plain function: a top-level verb such as `login`
+    if isinstance(target, typer.Typer):  # a noun: always a group, even with a single verb (`auth token`)
+        target.rich_markup_mode = None  # plain help everywhere, as at the root
+        command = typer.main.get_group(target)
+    else:  # a plain function: a top-level verb such as `login`
         wrapper = typer.Typer(add_completion=False, rich_markup_mode=None)
         wrapper.command(name)(target)
-        target = wrapper
-    target.rich_markup_mode = None  # plain help everywhere, as at the root
-    command = typer.main.get_command(target)
+        command = typer.main.get_command(wrapper)
     command.name = name
     return command
 

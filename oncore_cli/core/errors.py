@@ -74,6 +74,11 @@ _PG_CODES: dict[str, type[OncoreError]] = {
 }
 
 
+# GoTrue codes meaning the session is over (logged out elsewhere, expired, revoked).
+_SESSION_GONE = frozenset({"session_not_found", "session_expired", "bad_jwt", "no_authorization", "user_not_found",
+                           "refresh_token_not_found", "refresh_token_already_used"})
+
+
 def for_status(status: int, message: str) -> OncoreError:
     if status in (401,):
         return NotLoggedIn() if not message else AuthError(message)
@@ -96,7 +101,7 @@ def from_postgrest(status: int, body: object) -> OncoreError:
     message = str(body.get("message") or body.get("msg") or body.get("error") or f"server answered {status}")
     if code == "42501" or status == 403:
         message = f"permission denied: {message}" if not message.startswith("permission denied") else message
-    if code in ("PGRST301", "PGRST302") or (status == 401 and "JWT" in message):
+    if code in ("PGRST301", "PGRST302") or (status == 401 and "JWT" in message) or code in _SESSION_GONE:
         return NotLoggedIn()
     details = body.get("details")
     if code in ("23505", "23503") and details:

@@ -18,7 +18,7 @@ def is_uuid(text: str) -> bool:
 
 def pick(rows: Sequence[dict], ref: str, *, noun: str, keys: Iterable[str] = ("slug", "name"),
          label: Callable[[dict], str] | None = None, list_hint: str | None = None) -> dict:
-    """The single row `ref` names. Exact id, then exact key (case-insensitive), then id prefix.
+    """The single row `ref` names: exact id, exact key (case-insensitive), id prefix, then key prefix.
 
     Unknown → NotFoundError (exit 3); several matches → UsageError (exit 2) listing the candidates."""
     ref = ref.strip()
@@ -40,6 +40,12 @@ def pick(rows: Sequence[dict], ref: str, *, noun: str, keys: Iterable[str] = ("s
             return prefixed[0]
         if len(prefixed) > 1:
             raise _ambiguous(noun, ref, prefixed, label)
+    for key in keys:  # last resort: the start of a name ("columbia" for "Columbiahalle")
+        started = [r for r in rows if r.get(key) is not None and str(r[key]).lower().startswith(lowered)]
+        if len(started) == 1:
+            return started[0]
+        if len(started) > 1:
+            raise _ambiguous(noun, ref, started, label)
     hint = list_hint or f"oncore {noun}s list"
     raise NotFoundError(f"{noun} {ref!r} not found: see {hint}")
 
