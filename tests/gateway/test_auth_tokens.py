@@ -101,7 +101,8 @@ def test_concurrent_refreshes_of_one_token_all_get_the_same_child(auth, stack, u
 
 def test_refresh_errors(auth, unique):
     r = auth.post("/token", params={"grant_type": "refresh_token"}, json={})
-    assert r.status_code == 400 and r.json() == {"error": "invalid_request", "error_description": "refresh_token required"}
+    assert r.status_code == 400
+    assert r.json() == {"error": "invalid_request", "error_description": "refresh_token required"}
     r = _refresh(auth, f"unknown{unique}")
     assert r.status_code == 400 and r.json()["error_code"] == "refresh_token_not_found"
 

@@ -178,8 +178,9 @@ async def update_user(request: Request) -> Response:
     require_admin(request)
     async with auth_pool(request).connection() as conn:
         await _path_user(request, conn)
-        data = await read_json(request)
-        hashed = await _password_hash(data)
+    data = await read_json(request)
+    hashed = await _password_hash(data)  # without a pooled connection held
+    async with auth_pool(request).connection() as conn:
         try:
             async with conn.transaction():
                 user = await _path_user(request, conn, lock=True)

@@ -55,7 +55,8 @@ def render(request: Request, error: Exception) -> Response:
     if isinstance(error, OAuthError):
         return json_response({"error": error.error, "error_description": error.description}, 400)
     if not isinstance(error, AuthError):
-        error = AuthError(500, "unexpected_failure", "Unexpected failure, please check server logs for more information")
+        error = AuthError(500, "unexpected_failure",
+                          "Unexpected failure, please check server logs for more information")
     headers = {"x-sb-error-code": error.code}
     if wants_new_shape(request):
         headers[API_VERSION_HEADER] = API_VERSION_2024_01_01

@@ -36,7 +36,8 @@ async def signup(request: Request) -> Response:
     async with auth_pool(request).connection() as conn:
         if await store.get_user_by_email(conn, email) is not None:
             raise AuthError(422, "user_already_exists", "User already registered")
-        hashed = await passwords.hash_password(password)  # outside any transaction: it takes tens of ms
+    hashed = await passwords.hash_password(password)  # without a pooled connection: it takes tens of ms
+    async with auth_pool(request).connection() as conn:
         try:
             async with conn.transaction():
                 user = await create_email_user(conn, email, hashed, metadata, confirmed=policy.MAILER_AUTOCONFIRM)

@@ -42,14 +42,16 @@ async def _password(request: Request) -> Response:
         raise AuthError(400, "validation_failed", "missing email or phone")
     async with auth_pool(request).connection() as conn:
         user = await store.get_user_by_email(conn, email)
-        if user is None or not user.get("encrypted_password"):
-            raise AuthError(400, "invalid_credentials", INVALID_LOGIN)
-        if store.is_banned(user):
-            raise AuthError(400, "user_banned", "User is banned")
-        if not await passwords.verify_password(password, user["encrypted_password"]):
-            raise AuthError(400, "invalid_credentials", INVALID_LOGIN)
-        if user.get("email_confirmed_at") is None:
-            raise AuthError(400, "email_not_confirmed", "Email not confirmed")
+    if user is None or not user.get("encrypted_password"):
+        raise AuthError(400, "invalid_credentials", INVALID_LOGIN)
+    if store.is_banned(user):
+        raise AuthError(400, "user_banned", "User is banned")
+    # no pooled connection is held during the hash: slow sign-ins must not starve other requests
+    if not await passwords.verify_password(password, user["encrypted_password"]):
+        raise AuthError(400, "invalid_credentials", INVALID_LOGIN)
+    if user.get("email_confirmed_at") is None:
+        raise AuthError(400, "email_not_confirmed", "Email not confirmed")
+    async with auth_pool(request).connection() as conn:
         session = await tokens.sign_in(request, conn, user, "password")
     return json_response(session)
 

@@ -42,10 +42,9 @@ def access_token(config, user: dict[str, Any], session: dict[str, Any]) -> tuple
     return jwt.encode(claims, config.jwt_secret), exp
 
 
-async def session_response(request: Request, conn, user_id, session: dict[str, Any],
+async def session_response(request: Request, conn, user: dict[str, Any], session: dict[str, Any],
                            refresh_token: str) -> dict[str, Any]:
-    user = await store.get_user(conn, user_id)
-    identities = await store.get_identities(conn, user_id)
+    identities = await store.get_identities(conn, user["id"])
     token, exp = access_token(request.app.state.config, user, session)
     return {"access_token": token, "token_type": "bearer", "expires_in": exp - int(time.time()), "expires_at": exp,
             "refresh_token": refresh_token, "user": user_json(user, identities)}
@@ -58,8 +57,8 @@ async def sign_in(request: Request, conn, user: dict[str, Any], method: str) -> 
     async with conn.transaction():
         session = await store.create_session(conn, user["id"], amr, request.headers.get("user-agent"), client)
         token = await store.insert_refresh_token(conn, user["id"], session["id"])
-        await store.update_user(conn, user["id"], last_sign_in_at=store.now())
-        return await session_response(request, conn, user["id"], session, token["token"])
+        user = await store.update_user(conn, user["id"], last_sign_in_at=store.now())
+        return await session_response(request, conn, user, session, token["token"])
 
 
 async def refresh(request: Request, conn, presented: str) -> dict[str, Any]:
@@ -119,8 +118,8 @@ async def _rotate(request: Request, conn, presented: str) -> dict[str, Any] | No
                               "and revoked = false", (token["id"],))
         child = await store.insert_refresh_token(conn, user["id"], session["id"], parent=token["token"])
         issued = child["token"]
-        await store.update_user(conn, user["id"], last_sign_in_at=store.now())
+        user = await store.update_user(conn, user["id"], last_sign_in_at=store.now())
     async with conn.cursor() as cur:
         await cur.execute("update auth.sessions set refreshed_at = now() at time zone 'utc', updated_at = now() "
                           "where id = %s", (session["id"],))
-    return await session_response(request, conn, user["id"], session, issued)
+    return await session_response(request, conn, user, session, issued)

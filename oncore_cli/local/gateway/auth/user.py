@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -45,30 +46,40 @@ async def update_user(request: Request) -> Response:
                             "Updating password of an anonymous user without an email or phone is not allowed")
         if changing_email and await store.email_taken(conn, email, user["id"]):
             raise AuthError(422, "email_exists", "A user with this email address has already been registered")
-        hashed = None
-        if password:
-            passwords.check_strength(password)
-            if await passwords.verify_password(password, user.get("encrypted_password")):
-                raise AuthError(422, "same_password", "New password should be different from the old password.")
-            hashed = await passwords.hash_password(password)
-
-        async with conn.transaction():
-            user = await store.get_user(conn, user["id"], lock=True)
-            if hashed is not None:
-                user = await store.update_user(conn, user["id"], encrypted_password=hashed)
-                # a new password ends every other session, as GoTrue's UpdatePassword does
-                await store.delete_sessions(conn, user["id"], keep=session["id"] if session else None)
-            if metadata is not None:
-                user = await store.update_user(conn, user["id"], raw_user_meta_data=merge_metadata(
-                    user.get("raw_user_meta_data"), metadata))
-            if changing_email:
-                if user["is_anonymous"] and policy.MAILER_AUTOCONFIRM:
-                    user = await confirm_email_change(conn, user, email)
-                else:
-                    user = await store.update_user(conn, user["id"], email_change=email)
-                    await outbox.send(request, conn, user, "email_change", to=email)
-                    user = await store.get_user(conn, user["id"])
+    hashed = None
+    if password:  # hashing without a pooled connection held
+        passwords.check_strength(password)
+        if await passwords.verify_password(password, user.get("encrypted_password")):
+            raise AuthError(422, "same_password", "New password should be different from the old password.")
+        hashed = await passwords.hash_password(password)
+    async with auth_pool(request).connection() as conn:
+        try:
+            user = await _apply_update(request, conn, user, session, hashed, metadata,
+                                       email if changing_email else "")
+        except psycopg.errors.UniqueViolation as e:  # a concurrent request took the address
+            raise AuthError(422, "email_exists", "A user with this email address has already been registered") from e
         return json_response(user_json(user, await store.get_identities(conn, user["id"])))
+
+
+async def _apply_update(request: Request, conn, user: dict, session: dict | None, hashed: str | None,
+                        metadata: dict | None, new_email: str) -> dict:
+    async with conn.transaction():
+        user = await store.get_user(conn, user["id"], lock=True)
+        if hashed is not None:
+            user = await store.update_user(conn, user["id"], encrypted_password=hashed)
+            # a new password ends every other session, as GoTrue's UpdatePassword does
+            await store.delete_sessions(conn, user["id"], keep=session["id"] if session else None)
+        if metadata is not None:
+            user = await store.update_user(conn, user["id"], raw_user_meta_data=merge_metadata(
+                user.get("raw_user_meta_data"), metadata))
+        if new_email:
+            if user["is_anonymous"] and policy.MAILER_AUTOCONFIRM:
+                user = await confirm_email_change(conn, user, new_email)
+            else:
+                user = await store.update_user(conn, user["id"], email_change=new_email)
+                await outbox.send(request, conn, user, "email_change", to=new_email)
+                user = await store.get_user(conn, user["id"])
+    return user
 
 
 async def confirm_email_change(conn, user: dict, email: str) -> dict:
