@@ -117,10 +117,13 @@ def run_login(opts: LoginOptions, app: App) -> None:
         profile.org = None  # another project: its organizations differ
     profile.url, profile.anon_key = url, key
     config.profiles[settings.profile] = profile
-    config.current = settings.profile
+    config.current = config.current or settings.profile  # the first login picks the current profile
     app.credentials.set(settings.profile, session)
     app.save_config()
     app.output.message(f"Logged in to {url} as {session.email or email} (profile {settings.profile}).")
+    if config.current != settings.profile:
+        app.output.message(f"The current profile is {config.current}: pass --profile {settings.profile} or run "
+                           f"oncore profiles use {settings.profile}.")
 
 
 # -- logout -------------------------------------------------------------------------------------------------

@@ -128,3 +128,5 @@ def _check_fields(values: dict[str, Any]) -> None:
         raise UsageError(f"unknown show field(s): {', '.join(sorted(unknown))}")
     if values.get("currency"):
         values["currency"] = values["currency"].upper()
+        if len(values["currency"]) != 3 or not values["currency"].isalpha():
+            raise UsageError(f"currency {values['currency']!r} must be an ISO 4217 code, e.g. EUR")

@@ -118,8 +118,8 @@ def make_user(stack, unique):
 
 @pytest.fixture
 def login(oncore, stack):
-    def run(user: User, *extra: str) -> Result:
-        result = oncore("login", "--url", stack.api_url, "--anon-key", stack.anon_key, "--email", user.email,
+    def run(user: User, *extra: str, profile: str | None = None) -> Result:
+        result = oncore(*(("--profile", profile) if profile else ()), "login", "--url", stack.api_url, "--anon-key", stack.anon_key, "--email", user.email,
                         "--password-stdin", *extra, input=user.password + "\n")
         assert result.exit_code == 0, result
         return result
