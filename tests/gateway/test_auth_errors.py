@@ -127,3 +127,27 @@ def test_public_endpoints_ignore_a_stale_bearer(auth, unique):
     r = auth.post("/signup", headers={"Authorization": "Bearer expired.or.garbage"},
                   json={"email": f"stale-{unique}@example.com", "password": "s3cret-pw"})
     assert r.status_code == 200 and r.json()["access_token"]
+
+
+NASTY = ["\u0000", "a@b.co\u0000", {"k": "\u0000"}, 10**30, -1, 1.5, [], {}, "é" * 300, "😀@example.com"]
+
+
+@pytest.mark.parametrize("method, path, who", [
+    ("POST", "/signup", "anon"), ("POST", "/token?grant_type=password", "anon"),
+    ("POST", "/token?grant_type=refresh_token", "anon"), ("POST", "/otp", "anon"), ("POST", "/verify", "anon"),
+    ("POST", "/recover", "anon"), ("POST", "/resend", "anon"), ("POST", "/admin/users", "service"),
+    ("POST", "/admin/generate_link", "service"),
+])
+def test_nasty_values_are_4xx_never_5xx(stack, method, path, who):
+    key = stack.anon_key if who == "anon" else stack.service_role_key
+    headers = {"apikey": key, "Authorization": f"Bearer {key}"}
+    fields = ["email", "password", "refresh_token", "token", "token_hash", "type", "data", "user_metadata",
+              "ban_duration", "role"]
+    with httpx.Client(base_url=f"{stack.api_url}/auth/v1", headers=headers) as http:
+        for value in NASTY:
+            for name in fields:
+                body = {name: value, "email": "nasty@example.com"} if name != "email" else {name: value}
+                r = http.request(method, path, json=body)
+                assert r.status_code < 500, (name, value, r.status_code, r.text)
+        r = http.get("/admin/users", params={"page": "99999999999999999999999999999", "filter": "\u0000"})
+        assert r.status_code in (400, 403)

@@ -21,6 +21,7 @@ from oncore_cli.local.gateway.auth.respond import json_response
 from oncore_cli.local.gateway.auth.signup import create_email_user
 
 DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 1000
 EMAIL_EXISTS = "A user with this email address has already been registered"
 _GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
@@ -50,7 +51,7 @@ def _page_param(request: Request, name: str, default: int) -> int:
 async def list_users(request: Request) -> Response:
     require_admin(request)
     page = max(1, _page_param(request, "page", 1))
-    per_page = _page_param(request, "per_page", DEFAULT_PER_PAGE) or DEFAULT_PER_PAGE
+    per_page = min(MAX_PER_PAGE, _page_param(request, "per_page", DEFAULT_PER_PAGE) or DEFAULT_PER_PAGE)
     search = request.query_params.get("filter", "")
     where = "instance_id = %s and aud = 'authenticated'"
     params: list[Any] = [store.NIL_UUID]

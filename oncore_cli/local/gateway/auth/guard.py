@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import psycopg
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -33,6 +34,9 @@ def endpoint(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Req
             return await handler(request)
         except (AuthError, OAuthError) as error:
             return render(request, error)
+        except psycopg.DataError as error:  # NUL bytes, numbers out of range, ...: bad input, not a server fault
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            return render(request, AuthError(400, "validation_failed", f"Invalid input: {reason}"))
         except Exception:
             log.exception("unhandled error in %s %s", request.method, request.url.path)
             return render(request, RuntimeError())

@@ -186,7 +186,7 @@ async def _find(conn, kind: str, hashed: str, email: str | None) -> tuple[dict[s
             continue
         for resolved, token_column, sent_column in _COLUMNS[kind]:
             stored, sent_at = user.get(token_column), user.get(sent_column)
-            if not stored or sent_at is None or not secrets.compare_digest(stored, hashed):
+            if not stored or sent_at is None or not secrets.compare_digest(stored.encode(), hashed.encode()):
                 continue
             if store.now() > sent_at + timedelta(seconds=policy.OTP_SECONDS):
                 raise AuthError(403, "otp_expired", message)
