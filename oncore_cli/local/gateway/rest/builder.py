@@ -65,6 +65,9 @@ class Statement:
     query: sql.Composed
     params: dict[str, Any]
 
+    def sql_bytes(self) -> bytes:
+        return self.query.as_bytes(None)
+
 
 class SqlBuilder:
     def __init__(self, cache: SchemaCache, schema: str = "public") -> None:
@@ -101,7 +104,9 @@ class SqlBuilder:
             raise undefined_column(source.label, name)
         expr: sql.Composable = sql.Identifier(source.alias, name)
         for step in json_path:
-            expr = sql.SQL("{}{}{}").format(expr, sql.SQL(step.arrow), sql.Literal(step.key))
+            key = sql.Literal(step.key) if isinstance(step.key, int) else sql.SQL("{}::text").format(
+                self.param(step.key))
+            expr = sql.SQL("{}{}{}").format(expr, sql.SQL(step.arrow), key)
         return expr
 
     def cast_type(self, name: str) -> sql.Composable:

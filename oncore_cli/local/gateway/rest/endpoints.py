@@ -288,7 +288,7 @@ async def _insert(request, state, schema, name, ctx, prefer, kind, stripped) -> 
         stmt_row = (0 if m.count else None, 0, "[]")
         return _mutation_response(stmt_row, 201, kind, m, prefer, applied, "*/0" if m.count else "*/*")
     stmt = builder.build_insert(state.holder.cache, schema, name, query, m)
-    row = await transaction.run(request.app.state.db.rest, ctx, stmt.query, stmt.params, read_only=False,
+    row = await transaction.run(request.app.state.db.rest, ctx, stmt.sql_bytes(), stmt.params, read_only=False,
                                 decide=_check_affected(prefer, kind, m.representation))
     status = 201
     if m.resolution == "merge-duplicates" and m.representation and row[3] is False:
@@ -310,7 +310,7 @@ async def _update(request, state, schema, name, ctx, prefer, kind, stripped) -> 
         return _mutation_response((0 if m.count else None, 0, "[]"), 200, kind, m, prefer, applied,
                                   "*/0" if m.count else "*/*")
     stmt = builder.build_update(state.holder.cache, schema, name, query, m)
-    row = await transaction.run(request.app.state.db.rest, ctx, stmt.query, stmt.params, read_only=False,
+    row = await transaction.run(request.app.state.db.rest, ctx, stmt.sql_bytes(), stmt.params, read_only=False,
                                 decide=_check_affected(prefer, kind, m.representation))
     n = row[1]
     span = f"0-{n - 1}" if n else "*"
@@ -322,7 +322,7 @@ async def _delete(request, state, schema, name, ctx, prefer, kind, stripped) -> 
     m = builder.Mutation(kind="delete", representation=prefer.get("return") == "representation",
                          count=prefer.get("count") is not None, shape=shape_sql(kind, stripped))
     stmt = builder.build_delete(state.holder.cache, schema, name, query, m)
-    row = await transaction.run(request.app.state.db.rest, ctx, stmt.query, stmt.params, read_only=False,
+    row = await transaction.run(request.app.state.db.rest, ctx, stmt.sql_bytes(), stmt.params, read_only=False,
                                 decide=_check_affected(prefer, kind, m.representation))
     return _mutation_response(row, 200, kind, m, prefer, [], f"*/{row[1] if m.count else '*'}")
 
@@ -407,7 +407,7 @@ async def _rpc(request: Request, state: RestState) -> Response:
                                  f"The query affects {row[1]} rows")
 
     ctx = context(request, identity, f"/rpc/{name}", prefer)
-    row = await transaction.run(request.app.state.db.rest, ctx, stmt.query, stmt.params, read_only=read_only,
+    row = await transaction.run(request.app.state.db.rest, ctx, stmt.sql_bytes(), stmt.params, read_only=read_only,
                                 decide=None if read_only and kind != "object" and strict_max is None else decide)
     total, page_total, body = row[0], row[1], row[2]
     applied = [f"count={prefer.get('count')}"] if count else []

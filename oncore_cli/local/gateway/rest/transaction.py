@@ -1,6 +1,10 @@
-"""One transaction per request, as PostgREST runs it (`MainTx.hs`, `Query/PreQuery.hs`): BEGIN, one statement that
-sets the role and the request GUCs, the main statement, COMMIT. They travel in one pipeline (one round trip) when
-the outcome cannot change the commit decision; otherwise the result is checked before COMMIT or ROLLBACK."""
+"""One transaction per request, as PostgREST runs it (`MainTx.hs`, `Query/PreQuery.hs`): one statement that sets
+the role and the request GUCs, then the main statement.
+
+Reads and other requests whose outcome cannot change the commit decision send both statements in one pipeline
+without BEGIN: the extended protocol runs everything before the Sync in one implicit transaction, committed at
+the Sync or rolled back on error, so the request costs one round trip. Mutations that must be checked first
+(single object, max-affected) open the transaction explicitly and COMMIT or ROLLBACK after the check."""
 
 from __future__ import annotations
 
@@ -9,14 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import psycopg
-from psycopg import sql
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from oncore_cli.local.gateway.rest import wire
 from oncore_cli.local.gateway.rest.auth import Identity
 from oncore_cli.local.gateway.rest.errors import PostgRESTError, from_database
 
 SEARCH_PATH = '"public", "extensions"'
-_BEGIN_READ_ONLY = b"BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"
 _BEGIN = b"BEGIN ISOLATION LEVEL READ COMMITTED"
 _setup_cache: dict[tuple[str, ...], bytes] = {}
 
@@ -32,19 +35,22 @@ class RequestContext:
     extra_settings: dict[str, str] | None = None   # e.g. timezone from Prefer
 
 
-def setup_statement(ctx: RequestContext) -> tuple[bytes, list[Any]]:
-    """`select set_config(...), ...`: search_path, the role's own settings, role, claims and request GUCs."""
-    settings = dict(ctx.role_settings)
+def setup_statement(ctx: RequestContext, read_only: bool) -> tuple[bytes, list[Any]]:
+    """`select set_config(...), ...`: read-only mode, search_path, the role's own settings (ALTER ROLE ... SET),
+    role, claims and the request GUCs, all local to the transaction."""
+    settings = {"transaction_read_only": "on"} if read_only else {}
+    settings.update(ctx.role_settings)
     if ctx.extra_settings:
         settings.update(ctx.extra_settings)
     keys = tuple(settings)
     query = _setup_cache.get(keys)
+    count = 2 * len(keys) + 7
     if query is None:
-        calls = ["set_config('search_path', %s, true)"]
-        calls += ["set_config(%s, %s, true)"] * len(keys)
-        calls += ["set_config('role', %s, true)", "set_config('request.jwt.claims', %s, true)",
-                  "set_config('request.method', %s, true)", "set_config('request.path', %s, true)",
-                  "set_config('request.headers', %s, true)", "set_config('request.cookies', %s, true)"]
+        calls = ["set_config('search_path', $1, true)"]
+        calls += [f"set_config(${2 + 2 * i}, ${3 + 2 * i}, true)" for i in range(len(keys))]
+        names = ["role", "request.jwt.claims", "request.method", "request.path", "request.headers",
+                 "request.cookies"]
+        calls += [f"set_config('{name}', ${count - len(names) + 1 + i}, true)" for i, name in enumerate(names)]
         query = ("select " + ", ".join(calls)).encode()
         _setup_cache[keys] = query
     params: list[Any] = [SEARCH_PATH]
@@ -58,21 +64,20 @@ def setup_statement(ctx: RequestContext) -> tuple[bytes, list[Any]]:
 Decision = Callable[[tuple], None]   # raises PostgRESTError to roll back
 
 
-async def run(pool: AsyncConnectionPool, ctx: RequestContext, query: bytes | sql.Composable,
-              params: dict[str, Any] | None, *, read_only: bool, decide: Decision | None = None) -> tuple:
-    """Run the main statement in the request's transaction and return its single row."""
-    setup, setup_params = setup_statement(ctx)
+async def run(pool: AsyncConnectionPool, ctx: RequestContext, query: bytes, params: dict[str, Any], *,
+              read_only: bool, decide: Decision | None = None) -> tuple:
+    """Run the main statement in the request's transaction; return its first row as
+    (total | None, page_total, body, *rest)."""
+    setup, setup_params = setup_statement(ctx, read_only)
+    main, names = wire.to_positional(query)
+    commands = [(setup, setup_params), (main, [params[n] for n in names])]
+    if decide is not None:
+        commands.insert(0, (_BEGIN, []))
     try:
         async with pool.connection() as conn:
             try:
-                async with conn.pipeline():
-                    await conn.execute(_BEGIN_READ_ONLY if read_only else _BEGIN)
-                    await conn.execute(setup, setup_params)
-                    cur = conn.cursor()
-                    await cur.execute(query, params)
-                    if decide is None:
-                        await conn.execute(b"COMMIT")
-                row = await cur.fetchone()
+                results = await wire.pipeline(conn, commands)
+                row = _typed(wire.row_values(results[-1]))
                 if decide is not None:
                     try:
                         decide(row)
@@ -81,8 +86,13 @@ async def run(pool: AsyncConnectionPool, ctx: RequestContext, query: bytes | sql
                         raise
                     await conn.execute(b"COMMIT")
             except psycopg.Error:
-                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                     await conn.rollback()
+                raise
+            except BaseException:
+                # cancelled mid-pipeline (client went away): the protocol state is unknown, drop the connection
+                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE or conn.pgconn.is_busy():
+                    await conn.close()
                 raise
     except PoolTimeout:
         raise PostgRESTError(504, "PGRST003", "Timed out acquiring connection from connection pool.") from None
@@ -93,6 +103,12 @@ async def run(pool: AsyncConnectionPool, ctx: RequestContext, query: bytes | sql
     except psycopg.Error as e:
         raise from_database(e, ctx.identity.anonymous) from None
     return row
+
+
+def _typed(values: tuple) -> tuple:
+    total, page_total, body, *rest = values
+    return (int(total) if total is not None else None, int(page_total), body,
+            *[(v == "t") if v in ("t", "f") else v for v in rest])
 
 
 def headers_json(headers) -> str:
