@@ -145,3 +145,28 @@ def test_verify_bad_input(stack):
         r = httpx.post(url, json=body, headers=headers)
         assert r.json()["error_code"] == code, body
         assert r.status_code in (400, 403)
+
+
+def test_resend_signup_confirms_an_unconfirmed_user(stack, outbox, unique):
+    admin = create_client(stack.api_url, stack.service_role_key).auth.admin
+    email = f"resend-{unique}@example.com"
+    admin.create_user({"email": email, "password": "s3cret-pw"})
+    client = create_client(stack.api_url, stack.anon_key)
+    client.auth.resend({"type": "signup", "email": email})
+    message = _last(outbox, email)
+    assert message["kind"] == "signup"
+    res = client.auth.verify_otp({"email": email, "token": message["otp"], "type": "email"})
+    assert res.user.email_confirmed_at is not None and res.user.user_metadata["email_verified"] is True
+    client.auth.resend({"type": "signup", "email": email})  # confirmed now: nothing more is sent
+    assert len(mail.list_messages(outbox, to=email)) == 1
+
+
+def test_generated_signup_link_code_confirms_with_type_signup(stack, unique):
+    admin = create_client(stack.api_url, stack.service_role_key).auth.admin
+    email = f"gensignup-{unique}@example.com"
+    link = admin.generate_link({"type": "signup", "email": email, "password": "s3cret-pw"})
+    assert link.user.email_confirmed_at is None and link.properties.verification_type == "signup"
+    client = create_client(stack.api_url, stack.anon_key)
+    res = client.auth.verify_otp({"email": email, "token": link.properties.email_otp, "type": "signup"})
+    assert res.session and res.user.email_confirmed_at is not None
+    assert client.auth.sign_in_with_password({"email": email, "password": "s3cret-pw"}).session

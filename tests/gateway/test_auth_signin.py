@@ -179,3 +179,24 @@ async def test_async_client_anonymous_sign_in(stack):
     client = await acreate_client(stack.api_url, stack.anon_key)
     res = await client.auth.sign_in_anonymously()
     assert res.user.is_anonymous and res.session.user.id == res.user.id
+
+
+def test_tokens_drive_rls_through_rest(stack, unique):
+    """A session from /auth/v1 is what /rest/v1 sees: auth.uid() owns the org, another user sees nothing of it,
+    and an anonymous (venue guest) token is refused by create_organization."""
+    owner = create_client(stack.api_url, stack.anon_key)
+    owner.auth.sign_up({"email": f"rest-owner-{unique}@example.com", "password": "s3cret-pw"})
+    org = owner.rpc("create_organization", {"name": f"Org {unique}", "slug": f"org-{unique}"}).execute().data
+    assert owner.table("organizations").select("id").eq("id", org["id"]).execute().data == [{"id": org["id"]}]
+
+    stranger = create_client(stack.api_url, stack.anon_key)
+    stranger.auth.sign_up({"email": f"rest-stranger-{unique}@example.com", "password": "s3cret-pw"})
+    assert stranger.table("organizations").select("id").eq("id", org["id"]).execute().data == []
+
+    guest = create_client(stack.api_url, stack.anon_key)
+    guest.auth.sign_in_anonymously()
+    from postgrest.exceptions import APIError
+
+    with pytest.raises(APIError) as err:
+        guest.rpc("create_organization", {"name": "Nope", "slug": f"nope-{unique}"}).execute()
+    assert err.value.code == "42501"
