@@ -9,6 +9,7 @@ import time
 import psycopg
 import pytest
 
+from oncore_cli.local.migrate import list_migrations, setup_database
 from oncore_cli.local.postgres import Cluster, PostgresError, find_binaries, pgserver_bindir
 
 
@@ -44,6 +45,9 @@ def test_cluster_lifecycle_and_stale_pid_recovery(tmp_path_factory, monkeypatch,
             assert conn.execute("select current_user").fetchone() == ("postgres",)
         with psycopg.connect(cluster.socket_conninfo()) as conn:  # trust over the owner-only socket
             assert conn.execute("show wal_level").fetchone() == ("logical",)
+        # The bootstrap and every migration run on these binaries too (the wheel has no pgcrypto, for one).
+        applied = setup_database(cluster.socket_conninfo())
+        assert [m.version for m in applied] == [m.version for m in list_migrations()]
         if os.geteuid() == 0:
             with psycopg.connect(url) as conn:
                 assert conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone() == (True,)

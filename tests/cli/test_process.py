@@ -1,0 +1,41 @@
+"""The real thing: `python -m oncore_cli` as a subprocess, with the keyring file backend chosen by environment."""
+
+from __future__ import annotations
+
+import json
+
+from tests.cli.conftest import sign_up
+
+
+def test_login_and_use_as_a_script_would(oncore_process, stack, unique):
+    person = sign_up(stack, f"proc-{unique}@example.com")
+    login = oncore_process("login", "--url", stack.api_url, "--anon-key", stack.anon_key, "--email", person.email,
+                           "--password-stdin", input=person.password + "\n")
+    assert login.exit_code == 0, login
+    assert login.stdout == "" and "Logged in" in login.stderr
+
+    created = oncore_process("orgs", "create", f"Proc {unique}", "--json")
+    assert created.exit_code == 0, created
+    venue = oncore_process("venues", "create", f"Proc hall {unique}", "--timezone", "Europe/Paris", "--json").json
+    show = oncore_process("shows", "create", "--date", "2026-11-02", "--venue", venue["id"], "--doors", "20:00",
+                          "--json").json
+    assert show["doors_at"] == "2026-11-02T19:00:00Z"  # Paris is UTC+1 in November
+
+    listed = oncore_process("shows", "list", "--json")
+    assert listed.exit_code == 0 and listed.stderr == ""
+    assert [s["id"] for s in json.loads(listed.stdout)] == [show["id"]]
+    piped = oncore_process("shows", "list")  # stdout is a pipe: tab-separated, no escape codes
+    assert piped.stdout.startswith("2026-11-02\thold\t") and "\x1b[" not in piped.stdout
+
+    token = oncore_process("auth", "token")
+    assert token.exit_code == 0 and token.stdout.count(".") == 2
+
+
+def test_exit_codes_reach_the_shell(oncore_process, stack):
+    not_logged_in = oncore_process("shows", "list", env={"ONCORE_URL": stack.api_url,
+                                                          "ONCORE_ANON_KEY": stack.anon_key})
+    assert not_logged_in.exit_code == 4
+    assert not_logged_in.stderr == "oncore: not logged in: run oncore login\n"
+    usage = oncore_process("shows", "list", "--limit", "many")
+    assert usage.exit_code == 2 and "Usage: oncore shows list" in usage.stderr
+    assert oncore_process("--version").stdout.startswith("oncore ")
