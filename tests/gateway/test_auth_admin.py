@@ -138,3 +138,15 @@ def test_generate_link_returns_a_usable_magic_link(admin, stack, unique):
     res = create_client(stack.api_url, stack.anon_key).auth.verify_otp(
         {"token_hash": link.properties.hashed_token, "type": "magiclink"})
     assert res.user.email == email and res.session
+
+
+def test_soft_delete_keeps_the_row_but_ends_sign_in(admin, stack, unique):
+    email = f"soft-{unique}@example.com"
+    user = admin.create_user({"email": email, "password": "s3cret-pw", "email_confirm": True}).user
+    admin.delete_user(user.id, should_soft_delete=True)
+    gone = admin.get_user_by_id(user.id).user
+    assert gone.deleted_at is not None and gone.email == "" and gone.identities == []
+    with pytest.raises(AuthApiError) as err:
+        create_client(stack.api_url, stack.anon_key).auth.sign_in_with_password(
+            {"email": email, "password": "s3cret-pw"})
+    assert err.value.code == "invalid_credentials"
