@@ -15,6 +15,8 @@
 -- ---------------------------------------------------------------------------------------------------------------------
 create schema if not exists private;
 revoke all on schema private from public;
+-- Functions are executable by PUBLIC unless revoked; in `private`, each grant is made by name instead.
+alter default privileges in schema private revoke execute on functions from public;
 -- Policies run as the requesting role and call private helpers, so that role needs usage (not table access).
 grant usage on schema private to anon, authenticated, service_role;
 
@@ -115,6 +117,29 @@ create table if not exists public.organizations (
 );
 comment on table public.organizations is 'A touring party (artist, management company): owns venues, shows and advances.';
 create index if not exists organizations_created_by_idx on public.organizations (created_by);
+
+-- Trigger: validates an organization's name and slug with messages that say what is expected (renames go through
+-- plain UPDATE, so the RPC's checks are not enough).
+create or replace function private.validate_organization()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if new.name is null or pg_catalog.length(pg_catalog.btrim(new.name)) not between 1 and 200 then
+    perform private.reject('name must not be empty (at most 200 characters)');
+  end if;
+  if new.slug is null or new.slug !~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' then
+    perform private.reject(pg_catalog.format('slug "%s" must be 1-63 lower-case letters, digits or dashes, '
+                                             'starting and ending with a letter or digit', new.slug));
+  end if;
+  return new;
+end
+$$;
+
+drop trigger if exists organizations_validate on public.organizations;
+create trigger organizations_validate before insert or update on public.organizations
+  for each row execute function private.validate_organization();
 
 -- ---------------------------------------------------------------------------------------------------------------------
 -- org_members

@@ -666,9 +666,25 @@ as $$
   end
 $$;
 
+-- Moves `session` from draft/sent to in_progress when its venue guest submits a section (the venue has started
+-- answering). Only acts for a current venue guest of that session. Called by private.submit_section.
+create or replace function private.mark_in_progress(session uuid)
+returns void
+language sql
+volatile
+security definer
+set search_path = ''
+as $$
+  update public.advancing_sessions s set status = 'in_progress'
+  where s.id = session and s.status in ('draft', 'sent') and s.id in (select private.guest_session_ids())
+$$;
+revoke all on function private.mark_in_progress(uuid) from public, anon;
+grant execute on function private.mark_in_progress(uuid) to authenticated, service_role;
+
 -- Applies a partial update `data` to the `section` row of `session`, as the caller (RLS decides who may write).
 -- Validates every field first: unknown fields are named in the error, and each value must have its field's type.
--- Returns the updated row. Called by submit_hospitality / submit_technical / submit_production.
+-- Returns the updated row; a venue guest's first submission moves the session to in_progress.
+-- Called by submit_hospitality / submit_technical / submit_production.
 create or replace function private.submit_section(section text, session uuid, data jsonb)
 returns jsonb
 language plpgsql
@@ -730,6 +746,9 @@ begin
     section, columns, (select pg_catalog.string_agg('r.' || pg_catalog.quote_ident(k), ', ')
                        from pg_catalog.jsonb_object_keys(data) k))
     into result using session, data;
+  if result is not null then
+    perform private.mark_in_progress(session);
+  end if;
   perform pg_catalog.set_config('oncore.action', '', true);
   if result is null then
     raise exception using errcode = 'insufficient_privilege',

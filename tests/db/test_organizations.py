@@ -132,3 +132,11 @@ def test_owner_deletes_organization_with_everything(conn, new_org, show_of):
         "where org_id = %(o)s) + (select count(*) from activity_log where org_id = %(o)s)"
         " + (select count(*) from org_members where org_id = %(o)s)", {"o": org}).fetchone()[0]
     assert left == 0
+
+
+def test_rename_is_validated(conn, new_org):
+    org, owner = new_org
+    with pytest.raises(psycopg.errors.CheckViolation, match='slug "Bad Slug" must be 1-63 lower-case'):
+        call(conn, owner, "update organizations set slug = 'Bad Slug' where id = %s", (org,))
+    call(conn, owner, "update organizations set name = 'Renamed' where id = %s", (org,))
+    assert conn.execute("select name from organizations where id = %s", (org,)).fetchone() == ("Renamed",)

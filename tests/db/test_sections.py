@@ -143,3 +143,11 @@ def test_advance_sheet_for_the_venue_guest(conn, advance):
     assert sheet["contacts"] == [{"role": "promoter", "name": "Pia", "email": "pia@example.test"}]
     assert sheet["technical"]["stage"] == {"width_m": 12, "depth_m": 8}
     assert {"hospitality", "production"} <= set(sheet)
+
+
+def test_guest_submission_moves_session_in_progress(conn, advance):
+    status = "select status from advancing_sessions where id = %s"
+    submit(conn, advance["owner"], "technical", advance["session"], {"notes": "from the tour"})
+    assert conn.execute(status, (advance["session"],)).fetchone() == ("draft",)
+    submit(conn, advance["guest"], "technical", advance["session"], {"notes": "from the venue"}, True)
+    assert conn.execute(status, (advance["session"],)).fetchone() == ("in_progress",)
