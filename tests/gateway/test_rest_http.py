@@ -1,0 +1,172 @@
+"""/rest/v1 wire details supabase-py cannot express: Range headers, Content-Range and 206/416, HEAD, CSV,
+Prefer combinations and Preference-Applied, the request GUCs a function sees, and schema-cache reloads."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import psycopg
+import pytest
+
+from test_rest_support import client_for, make_org, make_user, rest_headers
+
+
+@pytest.fixture(scope="module")
+def seeded(stack):
+    user = make_user(stack, "http")
+    client = client_for(stack, user)
+    org = make_org(client, user.id[:8], "http")
+    client.table("shows").insert([{"org_id": org["id"], "date": f"2027-05-{d:02d}", "title": f"S{d:02d}"}
+                                  for d in range(1, 26)]).execute()
+    return user, org
+
+
+@pytest.fixture
+def rest(stack):
+    with httpx.Client(base_url=f"{stack.api_url}/rest/v1", timeout=10) as client:
+        yield client
+
+
+def _get(rest, stack, seeded, headers=None, **params):
+    user, org = seeded
+    return rest.get("/shows", params={"org_id": f"eq.{org['id']}", "select": "title", "order": "date", **params},
+                    headers=rest_headers(stack, user.token, **(headers or {})))
+
+
+def test_range_header_with_count_gives_206_and_content_range(rest, stack, seeded):
+    response = _get(rest, stack, seeded, headers={"Range": "0-9", "Range-Unit": "items", "Prefer": "count=exact"})
+    assert response.status_code == 206
+    assert response.headers["content-range"] == "0-9/25"
+    assert [r["title"] for r in response.json()][:2] == ["S01", "S02"]
+    assert response.headers["preference-applied"] == "count=exact"
+
+
+def test_content_range_without_count_and_full_page(rest, stack, seeded):
+    assert _get(rest, stack, seeded, limit="5", offset="20").headers["content-range"] == "20-24/*"
+    full = _get(rest, stack, seeded, headers={"Prefer": "count=exact"})
+    assert full.status_code == 200 and full.headers["content-range"] == "0-24/25"
+    empty = _get(rest, stack, seeded, title="eq.none", headers={"Prefer": "count=exact"})
+    assert empty.status_code == 200 and empty.headers["content-range"] == "*/0" and empty.json() == []
+
+
+def test_offset_beyond_total_is_416(rest, stack, seeded):
+    response = _get(rest, stack, seeded, offset="30", headers={"Prefer": "count=exact"})
+    assert response.status_code == 416
+    body = response.json()
+    assert body["code"] == "PGRST103"
+    assert body["details"] == "An offset of 30 was requested, but there are only 25 rows."
+
+
+def test_bad_range_header(rest, stack, seeded):
+    assert _get(rest, stack, seeded, headers={"Range": "9-2"}).status_code == 416
+
+
+def test_head_has_headers_and_no_body(rest, stack, seeded):
+    user, org = seeded
+    response = rest.head("/shows", params={"org_id": f"eq.{org['id']}"},
+                         headers=rest_headers(stack, user.token, Prefer="count=exact"))
+    assert response.status_code == 200 and response.content == b""
+    assert response.headers["content-range"] == "0-24/25"
+
+
+def test_csv_and_stripped_nulls(rest, stack, seeded):
+    csv = _get(rest, stack, seeded, limit="2", select="title,notes", headers={"Accept": "text/csv"})
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines() == ["title,notes", "S01,", "S02,"]
+    stripped = _get(rest, stack, seeded, limit="1", select="title,notes",
+                    headers={"Accept": "application/vnd.pgrst.array+json;nulls=stripped"})
+    assert stripped.json() == [{"title": "S01"}]
+
+
+def test_prefer_return_variants_and_preference_applied(rest, stack, seeded):
+    user, org = seeded
+    headers = rest_headers(stack, user.token)
+    body = {"org_id": org["id"], "name": "Prefer venue"}
+    minimal = rest.post("/venues", json=body, headers={**headers, "Prefer": "return=minimal"})
+    assert minimal.status_code == 201 and minimal.content == b""
+    assert minimal.headers["preference-applied"] == "return=minimal"
+    only = rest.post("/venues", json=body, headers={**headers, "Prefer": "return=headers-only"})
+    assert only.status_code == 201 and only.content == b""
+    rep = rest.post("/venues", params={"select": "name"}, json=[body, body],
+                    headers={**headers, "Prefer": "return=representation,count=exact"})
+    assert rep.status_code == 201 and rep.json() == [{"name": "Prefer venue"}] * 2
+    assert rep.headers["content-range"] == "*/2"
+    assert rep.headers["preference-applied"] == "return=representation, count=exact"
+    patched = rest.patch("/venues", params={"org_id": f"eq.{org['id']}", "name": "eq.Prefer venue"},
+                         json={"city": "Oslo"}, headers=headers)
+    assert patched.status_code == 204 and patched.headers["content-range"] == "0-3/*"
+    upsert = rest.post("/venues", json={"org_id": org["id"], "name": "U", "external_ref": "http-u"},
+                       params={"on_conflict": "org_id,external_ref"},
+                       headers={**headers, "Prefer": "resolution=merge-duplicates,return=representation"})
+    assert upsert.status_code == 201
+    assert upsert.headers["preference-applied"] == "resolution=merge-duplicates, return=representation"
+    again = rest.post("/venues", json={"org_id": org["id"], "name": "U2", "external_ref": "http-u"},
+                      params={"on_conflict": "org_id,external_ref"},
+                      headers={**headers, "Prefer": "resolution=merge-duplicates,return=representation"})
+    assert again.status_code == 200 and again.json()[0]["name"] == "U2"
+
+
+def test_singular_mutation_rolls_back(rest, stack, seeded):
+    user, org = seeded
+    headers = rest_headers(stack, user.token, Accept="application/vnd.pgrst.object+json",
+                           Prefer="return=representation")
+    response = rest.patch("/shows", params={"org_id": f"eq.{org['id']}"}, json={"notes": "all"}, headers=headers)
+    assert response.status_code == 406 and response.json()["code"] == "PGRST116"
+    check = _get(rest, stack, seeded, notes="eq.all")
+    assert check.json() == []
+
+
+def test_max_affected_with_strict_handling(rest, stack, seeded):
+    user, org = seeded
+    headers = rest_headers(stack, user.token, Prefer="handling=strict,max-affected=2")
+    response = rest.patch("/shows", params={"org_id": f"eq.{org['id']}"}, json={"notes": "many"}, headers=headers)
+    assert response.status_code == 400 and response.json()["code"] == "PGRST124"
+    assert _get(rest, stack, seeded, notes="eq.many").json() == []
+
+
+def test_request_gucs_and_schema_reload(rest, stack, seeded):
+    """A new function appears after NOTIFY pgrst; it sees the role, claims, method, path and headers."""
+    user, _ = seeded
+    name = f"rest_guc_probe_{user.id[:8]}"
+    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+        conn.execute(f"""create function public.{name}() returns jsonb language sql stable set search_path = '' as $$
+            select jsonb_build_object(
+              'role', current_user, 'uid', auth.uid(), 'method', current_setting('request.method', true),
+              'path', current_setting('request.path', true),
+              'probe', current_setting('request.headers', true)::jsonb ->> 'x-probe',
+              'read_only', current_setting('transaction_read_only'),
+              'timeout', current_setting('statement_timeout')) $$""")
+        conn.execute("notify pgrst, 'reload schema'")
+    try:
+        headers = rest_headers(stack, user.token, **{"X-Probe": "hello"})
+        for _ in range(50):
+            response = rest.get(f"/rpc/{name}", headers=headers)
+            if response.status_code != 404:
+                break
+            time.sleep(0.1)
+        assert response.status_code == 200, response.text
+        assert response.json() == {"role": "authenticated", "uid": user.id, "method": "GET",
+                                   "path": f"/rpc/{name}", "probe": "hello", "read_only": "on", "timeout": "8s"}
+        posted = rest.post(f"/rpc/{name}", json={}, headers=headers).json()
+        assert posted["method"] == "POST" and posted["read_only"] == "on"   # STABLE → read-only
+        anon = rest.get(f"/rpc/{name}", headers=rest_headers(stack)).json()
+        assert anon["role"] == "anon" and anon["uid"] is None and anon["timeout"] == "3s"
+    finally:
+        with psycopg.connect(stack.db_url, autocommit=True) as conn:
+            conn.execute(f"drop function public.{name}()")
+            conn.execute("notify pgrst, 'reload schema'")
+
+
+def test_service_role_bypasses_rls(rest, stack, seeded):
+    _, org = seeded
+    headers = {"apikey": stack.service_role_key, "Authorization": f"Bearer {stack.service_role_key}"}
+    response = rest.get("/shows", params={"org_id": f"eq.{org['id']}", "select": "title"},
+                        headers={**headers, "Prefer": "count=exact"})
+    assert response.status_code == 200 and response.headers["content-range"].endswith("/25")
+
+
+def test_openapi_root(rest, stack):
+    response = rest.get("/", headers=rest_headers(stack))
+    assert response.status_code == 200 and "/shows" in json.loads(response.text)["paths"]
