@@ -76,15 +76,21 @@ async def run(pool: AsyncConnectionPool, ctx: RequestContext, query: bytes, para
     try:
         async with pool.connection() as conn:
             try:
-                results = await wire.pipeline(conn, commands)
+                try:
+                    results = await wire.pipeline(conn, commands)
+                except psycopg.errors.InvalidSqlStatementName:
+                    wire.forget(conn)
+                    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                        await conn.rollback()
+                    results = await wire.pipeline(conn, commands)
                 row = _typed(wire.row_values(results[-1]))
                 if decide is not None:
                     try:
                         decide(row)
                     except PostgRESTError:
-                        await conn.execute(b"ROLLBACK")
+                        await wire.pipeline(conn, [(b"ROLLBACK", [])])
                         raise
-                    await conn.execute(b"COMMIT")
+                    await wire.pipeline(conn, [(b"COMMIT", [])])
             except psycopg.Error:
                 if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                     await conn.rollback()

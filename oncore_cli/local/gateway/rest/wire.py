@@ -46,6 +46,11 @@ def to_positional(query: bytes) -> tuple[bytes, tuple[str, ...]]:
     return result
 
 
+def forget(conn: psycopg.AsyncConnection) -> None:
+    """The server lost our prepared statements (DEALLOCATE ALL, DISCARD ALL): prepare again from scratch."""
+    _prepared.pop(conn, None)
+
+
 def encode_param(value: Any) -> bytes | None:
     if value is None:
         return None
@@ -78,6 +83,8 @@ async def pipeline(conn: psycopg.AsyncConnection, commands: list[tuple[bytes, li
     pgconn = conn.pgconn
     prepared = _prepared.get(conn)
     if prepared is None:
+        # psycopg's own automatic preparation would DEALLOCATE ALL after a rollback, taking ours with it
+        conn.prepare_threshold = None
         prepared = _prepared[conn] = {}
     pending_names: list[bytes | None] = []
     pgconn.enter_pipeline_mode()
