@@ -415,7 +415,7 @@ set search_path = ''
 as $$
 declare
   caller uuid := (select auth.uid());
-  found record;
+  hit record;
 begin
   if caller is null then
     raise exception using errcode = 'insufficient_privilege',
@@ -427,25 +427,25 @@ begin
       message = 'too many attempts: 5 wrong access codes in the last minute',
       hint = 'wait a minute, then check the code with the tour and try again';
   end if;
-  select ac.session_id, ac.expires_at, s.org_id, s.show_id into found
+  select ac.session_id, ac.expires_at, s.org_id, s.show_id into hit
   from private.access_codes ac join public.advancing_sessions s on s.id = ac.session_id
   where ac.code_hash = private.hash_access_code(code);
-  if found.session_id is null or found.expires_at <= pg_catalog.now() then
+  if hit.session_id is null or hit.expires_at <= pg_catalog.now() then
     delete from private.code_attempts a
     where a.user_id = caller and a.attempted_at < pg_catalog.clock_timestamp() - interval '1 hour';
     insert into private.code_attempts (user_id) values (caller);
     return pg_catalog.jsonb_build_object('ok', false,
-      'reason', case when found.session_id is null then 'invalid' else 'expired' end);
+      'reason', case when hit.session_id is null then 'invalid' else 'expired' end);
   end if;
   if admit then
     insert into public.advancing_guests (session_id, user_id, org_id, expires_at)
-    values (found.session_id, caller, found.org_id, found.expires_at)
+    values (hit.session_id, caller, hit.org_id, hit.expires_at)
     on conflict on constraint advancing_guests_pkey do update set expires_at = excluded.expires_at;
-    perform private.log_activity(found.org_id, found.session_id, 'claim_access_code', 'advancing_guests',
-                                 found.session_id, '{}'::jsonb);
+    perform private.log_activity(hit.org_id, hit.session_id, 'claim_access_code', 'advancing_guests',
+                                 hit.session_id, '{}'::jsonb);
   end if;
-  return pg_catalog.jsonb_build_object('ok', true, 'session_id', found.session_id, 'org_id', found.org_id,
-                                       'show_id', found.show_id, 'expires_at', found.expires_at);
+  return pg_catalog.jsonb_build_object('ok', true, 'session_id', hit.session_id, 'org_id', hit.org_id,
+                                       'show_id', hit.show_id, 'expires_at', hit.expires_at);
 end
 $$;
 
