@@ -44,6 +44,7 @@ def world(conn) -> World:
          for name in ("owner", "admin", "member", "viewer", "outsider")}
     u["guest"] = create_user(conn, anonymous=True)
     u["stale_guest"] = create_user(conn, anonymous=True)
+    u["rotated_guest"] = create_user(conn, anonymous=True)
     u["anon"] = ANON
     spare = create_user(conn, f"spare-{tag}@example.test")
     extra = create_user(conn, f"extra-{tag}@example.test")
@@ -59,7 +60,11 @@ def world(conn) -> World:
     show = call(conn, u["member"], "insert into shows (org_id, venue_id, date, status) "
                 "values (%s, %s, '2027-03-01', 'confirmed') returning id", (org, venue))[0]
     created = call(conn, u["admin"], "select create_advancing_session(%s)", (show,))[0]
-    session, code = created["session_id"], created["access_code"]
+    session = created["session_id"]
+    # The rotated guest was admitted with the first code; rotating it ended that admission.
+    first = call(conn, u["rotated_guest"], "select claim_access_code(%s)", (created["access_code"],), anonymous=True)
+    assert first[0]["session_id"] == session
+    code = call(conn, u["admin"], "select rotate_access_code(%s)", (session,))[0]["access_code"]
     bare = call(conn, u["admin"], "insert into advancing_sessions (org_id, show_id, title) values (%s, %s, 'bare') "
                 "returning id", (org, show))[0]
     call(conn, u["guest"], "select claim_access_code(%s)", (code,), anonymous=True)

@@ -11,11 +11,12 @@ import pytest
 
 from personas import enter
 
-PERSONAS = ["owner", "admin", "member", "viewer", "outsider", "anon", "guest", "stale_guest"]
-ANONYMOUS = {"guest", "stale_guest"}
+PERSONAS = ["owner", "admin", "member", "viewer", "outsider", "anon", "guest", "stale_guest", "rotated_guest"]
+ANONYMOUS = {"guest", "stale_guest", "rotated_guest"}
 
 # Who may do what. Letters: o owner, a admin, m member, v viewer, x member of another org, n anon,
-# g venue guest with a valid code, s venue guest whose admission expired.
+# g venue guest with a valid code, s venue guest whose admission expired, r venue guest admitted with a code that
+# was rotated since.
 EXPECTED = {
     #  table                 select    insert   update   delete
     "organizations":        ("oamv",   "",      "oa",    "o"),
@@ -32,7 +33,7 @@ EXPECTED = {
     "storage.objects":      ("oamvg",  "oamg",  "oamg",  "oamg"),
 }
 LETTER = {"owner": "o", "admin": "a", "member": "m", "viewer": "v", "outsider": "x", "anon": "n",
-          "guest": "g", "stale_guest": "s"}
+          "guest": "g", "stale_guest": "s", "rotated_guest": "r"}
 ACTIONS = ["select", "insert", "update", "delete"]
 SECTIONS = ("hospitality", "technical", "production")
 
