@@ -22,10 +22,26 @@ def _stack(app_):
     return LocalStack(app_.home)
 
 
-def _print_info(app_, info, json: bool, title: str) -> None:
+EnvOpt = Annotated[bool, typer.Option(
+    "--env", help="Print shell `export` lines (ONCORE_URL, ONCORE_ANON_KEY, SUPABASE_URL, ...) for eval.")]
+
+
+def _env_lines(info) -> str:
+    import shlex
+
+    values = {"ONCORE_URL": info.api_url, "ONCORE_ANON_KEY": info.anon_key, "SUPABASE_URL": info.api_url,
+              "SUPABASE_ANON_KEY": info.anon_key, "SUPABASE_SERVICE_ROLE_KEY": info.service_role_key,
+              "SUPABASE_DB_URL": info.db_url, "SUPABASE_JWT_SECRET": info.jwt_secret}
+    return "\n".join(f"export {name}={shlex.quote(value)}" for name, value in values.items())
+
+
+def _print_info(app_, info, json: bool, title: str, env: bool = False) -> None:
     out = app_.output
     if json:
         out.json(info.as_dict())
+        return
+    if env:
+        out.raw(_env_lines(info))
         return
     out.message(title)
     rows = [("API URL", info.api_url), ("DB URL", info.db_url), ("anon key", info.anon_key),
@@ -57,7 +73,7 @@ def _stack_errors():
 def start(ctx: typer.Context, port: PortOpt = None, db_port: DbPortOpt = None,
           demo: Annotated[bool, typer.Option("--demo", help="Load demo data (an org, venues, a tour of shows, an "
                                                             "advancing session) and log in as the demo user.")] = False,
-          json: JsonOpt = False) -> None:
+          json: JsonOpt = False, env: EnvOpt = False) -> None:
     """Start the local stack (a no-op that prints the status when it is running).
 
     Data lives in $ONCORE_HOME/local/. Keys are created once per data directory.
@@ -67,6 +83,7 @@ def start(ctx: typer.Context, port: PortOpt = None, db_port: DbPortOpt = None,
       $ oncore local start
       $ oncore local start --demo
       $ oncore local start --port 0 --db-port 0 --json | jq -r .anon_key
+      $ eval "$(oncore local start --env)"
     """
     from oncore_cli.local.stack import DEFAULT_DB_PORT, DEFAULT_PORT
 
@@ -90,7 +107,8 @@ def start(ctx: typer.Context, port: PortOpt = None, db_port: DbPortOpt = None,
             payload["demo"] = demo_result.as_dict()
         app_.output.json(payload)
     else:
-        _print_info(app_, info, False, "Started the local stack." if started else "The local stack is already running.")
+        _print_info(app_, info, False, "Started the local stack." if started else "The local stack is already running.",
+                    env=env)
     if demo_result and not json:
         demo_result.print_next_steps(app_.output)
 
@@ -110,13 +128,14 @@ def stop(ctx: typer.Context) -> None:
 
 
 @app.command("status")
-def status(ctx: typer.Context, json: JsonOpt = False) -> None:
+def status(ctx: typer.Context, json: JsonOpt = False, env: EnvOpt = False) -> None:
     """Show whether the local stack runs, with its URLs and keys. Exit code 1 when it is not running.
 
     \b
     Examples:
       $ oncore local status
       $ oncore local status --json | jq -r .api_url
+      $ eval "$(oncore local status --env)"
     """
     app_ = get_app(ctx)
     state = _stack(app_).status()
@@ -126,7 +145,7 @@ def status(ctx: typer.Context, json: JsonOpt = False) -> None:
             payload.update(state.info.as_dict())
         app_.output.json(payload)
     elif state.info:
-        _print_info(app_, state.info, False, "The local stack is running.")
+        _print_info(app_, state.info, False, "The local stack is running.", env=env)
     else:
         app_.output.message(f"The local stack is not running (PostgreSQL: {state.postgres}, gateway: {state.gateway})."
                             " Start it with: oncore local start")
