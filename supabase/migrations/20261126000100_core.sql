@@ -526,8 +526,9 @@ declare
   owner uuid := (select auth.uid());
   new_id uuid;
 begin
-  if owner is null then
-    raise exception using errcode = 'insufficient_privilege', message = 'you must be signed in to create an organization';
+  if owner is null or exists (select from auth.users u where u.id = owner and u.is_anonymous) then
+    raise exception using errcode = 'insufficient_privilege',
+      message = 'sign in with an account (not as a venue guest) to create an organization';
   end if;
   begin
     insert into public.organizations (name, slug, created_by) values (org_name, org_slug, owner)

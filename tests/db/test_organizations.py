@@ -140,3 +140,10 @@ def test_rename_is_validated(conn, new_org):
         call(conn, owner, "update organizations set slug = 'Bad Slug' where id = %s", (org,))
     call(conn, owner, "update organizations set name = 'Renamed' where id = %s", (org,))
     assert conn.execute("select name from organizations where id = %s", (org,)).fetchone() == ("Renamed",)
+
+
+def test_anonymous_user_without_the_claim_still_cannot_create(conn, unique):
+    """The JWT claim is checked first; auth.users.is_anonymous backs it up."""
+    guest = create_user(conn, anonymous=True)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="not as a venue guest"):
+        call(conn, guest, "select create_organization('G', %s)", (f"g-{unique}",), anonymous=False)
