@@ -170,3 +170,29 @@ def test_service_role_bypasses_rls(rest, stack, seeded):
 def test_openapi_root(rest, stack):
     response = rest.get("/", headers=rest_headers(stack))
     assert response.status_code == 200 and "/shows" in json.loads(response.text)["paths"]
+
+
+def test_functions_set_response_status_and_headers(rest, stack, seeded):
+    user, _ = seeded
+    name = f"rest_status_probe_{user.id[:8]}"
+    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+        conn.execute(f"""create function public.{name}(status int) returns text language sql volatile
+            set search_path = '' as $$
+            select set_config('response.status', status::text, true),
+                   set_config('response.headers', '[{{"X-Probe": "yes"}}, {{"Cache-Control": "no-store"}}]', true),
+                   'made'::text $$""")
+        conn.execute("notify pgrst, 'reload schema'")
+    try:
+        for _ in range(50):
+            response = rest.post(f"/rpc/{name}", json={"status": 202}, headers=rest_headers(stack, user.token))
+            if response.status_code != 404:
+                break
+            time.sleep(0.1)
+        assert response.status_code == 202 and response.json() == "made"
+        assert response.headers["x-probe"] == "yes" and response.headers["cache-control"] == "no-store"
+        bad = rest.post(f"/rpc/{name}", json={"status": 9999}, headers=rest_headers(stack, user.token))
+        assert bad.status_code == 500 and bad.json()["code"] == "PGRST112"
+    finally:
+        with psycopg.connect(stack.db_url, autocommit=True) as conn:
+            conn.execute(f"drop function public.{name}(int)")
+            conn.execute("notify pgrst, 'reload schema'")

@@ -142,6 +142,27 @@ def render_body(body: str, kind: str, page_total: int, head: bool) -> tuple[byte
     return (b"" if head else body.encode()), JSON_TYPE
 
 
+def overridden(response: Response, gucs: tuple) -> Response:
+    """Apply `response.status` / `response.headers` set by the request's functions (PGRST112 / PGRST111 if bad)."""
+    status, headers = gucs if gucs else (None, None)
+    if status:
+        if not status.strip().isdigit() or not 100 <= int(status) <= 599:
+            raise PostgRESTError(500, "PGRST112", "response.status guc must be a valid status code")
+        response.status_code = int(status)
+    if headers:
+        try:
+            items = json.loads(headers)
+            if not isinstance(items, list) or not all(isinstance(i, dict) and len(i) == 1 for i in items):
+                raise ValueError
+        except ValueError:
+            raise PostgRESTError(500, "PGRST111", "response.headers guc must be a JSON array composed of objects "
+                                                  "with a single key and a string value") from None
+        for item in items:
+            (key, value), = item.items()
+            response.headers[str(key)] = str(value)
+    return response
+
+
 def query_items(request: Request) -> list[tuple[str, str]]:
     return request.query_params.multi_items()
 
@@ -214,13 +235,13 @@ async def _read(request, state, schema, name, ctx, prefer, kind, stripped) -> Re
         state.plans[key] = plan
         if len(state.plans) > _PLAN_CACHE_SIZE:
             state.plans.popitem(last=False)
-    total, page_total, body = await transaction.run(request.app.state.db.rest, ctx, plan.query, plan.params,
-                                                    read_only=True)
+    (total, page_total, body), gucs = await transaction.run(request.app.state.db.rest, ctx, plan.query,
+                                                            plan.params, read_only=True)
     status = range_status(plan.offset, page_total, total)
     content, media_type = render_body(body, kind, page_total, request.method == "HEAD")
     headers = {"Content-Range": content_range(plan.offset, page_total, total)}
     headers.update(preference_applied([f"count={prefer.get('count')}"] if count else []))
-    return Response(content, status_code=status, headers=headers, media_type=media_type)
+    return overridden(Response(content, status_code=status, headers=headers, media_type=media_type), gucs)
 
 
 def _check_affected(prefer: Prefer, kind: str, representation: bool):
@@ -288,12 +309,13 @@ async def _insert(request, state, schema, name, ctx, prefer, kind, stripped) -> 
         stmt_row = (0 if m.count else None, 0, "[]")
         return _mutation_response(stmt_row, 201, kind, m, prefer, applied, "*/0" if m.count else "*/*")
     stmt = builder.build_insert(state.holder.cache, schema, name, query, m)
-    row = await transaction.run(request.app.state.db.rest, ctx, stmt.sql_bytes(), stmt.params, read_only=False,
+    row, gucs = await transaction.run(request.app.state.db.rest, ctx, stmt.sql_bytes(), stmt.params, read_only=False,
                                 decide=_check_affected(prefer, kind, m.representation))
     status = 201
     if m.resolution == "merge-duplicates" and m.representation and row[3] is False:
         status = 200
-    return _mutation_response(row, status, kind, m, prefer, applied, f"*/{row[1] if m.count else '*'}")
+    return overridden(_mutation_response(row, status, kind, m, prefer, applied, f"*/{row[1] if m.count else '*'}"),
+                      gucs)
 
 
 async def _update(request, state, schema, name, ctx, prefer, kind, stripped) -> Response:
@@ -310,11 +332,12 @@ async def _update(request, state, schema, name, ctx, prefer, kind, stripped) -> 
         return _mutation_response((0 if m.count else None, 0, "[]"), 200, kind, m, prefer, applied,
                                   "*/0" if m.count else "*/*")
     stmt = builder.build_update(state.holder.cache, schema, name, query, m)
-    row = await transaction.run(request.app.state.db.rest, ctx, stmt.sql_bytes(), stmt.params, read_only=False,
+    row, gucs = await transaction.run(request.app.state.db.rest, ctx, stmt.sql_bytes(), stmt.params, read_only=False,
                                 decide=_check_affected(prefer, kind, m.representation))
     n = row[1]
     span = f"0-{n - 1}" if n else "*"
-    return _mutation_response(row, 200, kind, m, prefer, applied, f"{span}/{n if m.count else '*'}")
+    return overridden(_mutation_response(row, 200, kind, m, prefer, applied, f"{span}/{n if m.count else '*'}"),
+                      gucs)
 
 
 async def _delete(request, state, schema, name, ctx, prefer, kind, stripped) -> Response:
@@ -322,9 +345,9 @@ async def _delete(request, state, schema, name, ctx, prefer, kind, stripped) -> 
     m = builder.Mutation(kind="delete", representation=prefer.get("return") == "representation",
                          count=prefer.get("count") is not None, shape=shape_sql(kind, stripped))
     stmt = builder.build_delete(state.holder.cache, schema, name, query, m)
-    row = await transaction.run(request.app.state.db.rest, ctx, stmt.sql_bytes(), stmt.params, read_only=False,
+    row, gucs = await transaction.run(request.app.state.db.rest, ctx, stmt.sql_bytes(), stmt.params, read_only=False,
                                 decide=_check_affected(prefer, kind, m.representation))
-    return _mutation_response(row, 200, kind, m, prefer, [], f"*/{row[1] if m.count else '*'}")
+    return overridden(_mutation_response(row, 200, kind, m, prefer, [], f"*/{row[1] if m.count else '*'}"), gucs)
 
 
 # -- RPC -----------------------------------------------------------------------------------------------------------
@@ -407,21 +430,21 @@ async def _rpc(request: Request, state: RestState) -> Response:
                                  f"The query affects {row[1]} rows")
 
     ctx = context(request, identity, f"/rpc/{name}", prefer)
-    row = await transaction.run(request.app.state.db.rest, ctx, stmt.sql_bytes(), stmt.params, read_only=read_only,
+    row, gucs = await transaction.run(request.app.state.db.rest, ctx, stmt.sql_bytes(), stmt.params, read_only=read_only,
                                 decide=None if read_only and kind != "object" and strict_max is None else decide)
     total, page_total, body = row[0], row[1], row[2]
     applied = [f"count={prefer.get('count')}"] if count else []
     if result == "void":
-        return Response(b"", status_code=204, headers=preference_applied(applied))
+        return overridden(Response(b"", status_code=204, headers=preference_applied(applied)), gucs)
     head = method == "HEAD"
     if result in ("rows", "setof_scalar"):
         offset = query.level(()).offset or 0
         status = range_status(offset, page_total, total)
         content, media_type = render_body(body, kind, page_total, head)
         headers = {"Content-Range": content_range(offset, page_total, total), **preference_applied(applied)}
-        return Response(content, status_code=status, headers=headers, media_type=media_type)
-    return Response(b"" if head else body.encode(), status_code=200, headers=preference_applied(applied),
-                    media_type=JSON_TYPE)
+        return overridden(Response(content, status_code=status, headers=headers, media_type=media_type), gucs)
+    return overridden(Response(b"" if head else body.encode(), status_code=200, headers=preference_applied(applied),
+                               media_type=JSON_TYPE), gucs)
 
 
 # -- root ----------------------------------------------------------------------------------------------------------

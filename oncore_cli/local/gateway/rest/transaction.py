@@ -21,6 +21,8 @@ from oncore_cli.local.gateway.rest.errors import PostgRESTError, from_database
 
 SEARCH_PATH = '"public", "extensions"'
 _BEGIN = b"BEGIN ISOLATION LEVEL READ COMMITTED"
+# What the request's functions asked for (PostgREST reads these GUCs after the main statement).
+_RESPONSE_GUCS = b"select current_setting('response.status', true), current_setting('response.headers', true)"
 _setup_cache: dict[tuple[str, ...], bytes] = {}
 
 
@@ -65,12 +67,12 @@ Decision = Callable[[tuple], None]   # raises PostgRESTError to roll back
 
 
 async def run(pool: AsyncConnectionPool, ctx: RequestContext, query: bytes, params: dict[str, Any], *,
-              read_only: bool, decide: Decision | None = None) -> tuple:
+              read_only: bool, decide: Decision | None = None) -> tuple[tuple, tuple]:
     """Run the main statement in the request's transaction; return its first row as
-    (total | None, page_total, body, *rest)."""
+    (total | None, page_total, body, *rest), and the (response.status, response.headers) GUCs."""
     setup, setup_params = setup_statement(ctx, read_only)
     main, names = wire.to_positional(query)
-    commands = [(setup, setup_params), (main, [params[n] for n in names])]
+    commands = [(setup, setup_params), (main, [params[n] for n in names]), (_RESPONSE_GUCS, [])]
     if decide is not None:
         commands.insert(0, (_BEGIN, []))
     try:
@@ -83,7 +85,8 @@ async def run(pool: AsyncConnectionPool, ctx: RequestContext, query: bytes, para
                     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                         await conn.rollback()
                     results = await wire.pipeline(conn, commands)
-                row = _typed(wire.row_values(results[-1]))
+                row = _typed(wire.row_values(results[-2]))
+                gucs = wire.row_values(results[-1])
                 if decide is not None:
                     try:
                         decide(row)
@@ -108,7 +111,7 @@ async def run(pool: AsyncConnectionPool, ctx: RequestContext, query: bytes, para
         raise PostgRESTError(503, "PGRST001", "Database client error. Retrying the connection.", str(e)) from None
     except psycopg.Error as e:
         raise from_database(e, ctx.identity.anonymous) from None
-    return row
+    return row, gucs
 
 
 def _typed(values: tuple) -> tuple:
