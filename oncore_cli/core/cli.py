@@ -20,6 +20,10 @@ class OncoreGroup(TyperGroup):
 
     lazy: dict[str, tuple[str, str, str]] = {}
 
+    def parse_args(self, ctx, args):
+        plain_coercion(self)
+        return super().parse_args(ctx, args)
+
     def list_commands(self, ctx):
         return [*self.commands, *(name for name in self.lazy if name not in self.commands)]
 
@@ -75,7 +79,92 @@ def _load(name: str, module_name: str, attribute: str):
         wrapper.command(name)(target)
         command = typer.main.get_command(wrapper)
     command.name = name
+    plain_coercion(command)
     return command
+
+
+def plain_coercion(command) -> None:
+    """Coerce plain str/int/bool/list[str] parameters with the standard library.
+
+    Recent typer versions build a pydantic TypeAdapter for every parameter the first time a command parses its
+    arguments; for a verb with ten options that costs more than importing typer itself. Our options are plain
+    strings, integers and flags, so they get a small coercer instead. Anything else, and typer versions without
+    this machinery, keep typer's own behaviour."""
+    try:
+        from typer._coercion import RuntimeParam
+    except ImportError:
+        return
+    coercer = _plain_coercer_class(RuntimeParam)
+    for param in command.params:
+        _use_plain(param, coercer)
+    make_help_option = command.get_help_option  # built per context, outside command.params
+
+    def get_help_option(ctx):
+        option = make_help_option(ctx)
+        if option is not None:
+            _use_plain(option, coercer)
+        return option
+
+    command.get_help_option = get_help_option
+    for sub in getattr(command, "commands", {}).values():
+        plain_coercion(sub)
+
+
+def _use_plain(param, coercer) -> None:
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is None or getattr(param, "_runtime_param", True) is not None:
+        return
+    annotation, is_list = descriptor.annotation, False
+    if getattr(annotation, "__origin__", None) is list and getattr(annotation, "__args__", ()) == (str,):
+        annotation, is_list = str, True
+    if annotation in (str, int, bool) and not descriptor.is_choice and not descriptor.is_file:
+        param._runtime_param = coercer(parameter_info=descriptor.parameter_info, annotation=descriptor.annotation,
+                                       base=annotation, is_list=is_list)
+
+
+_COERCER = None
+
+
+def _plain_coercer_class(runtime_param):
+    global _COERCER
+    if _COERCER is None:
+        from dataclasses import dataclass
+
+        @dataclass(frozen=True)
+        class PlainRuntimeParam(runtime_param):
+            base: type = str
+            is_list: bool = False
+
+            def _coerce_value(self, value, param, ctx):
+                if self.is_list:
+                    return [self._one(item, param, ctx) for item in value]
+                return self._one(value, param, ctx)
+
+            def _one(self, value, param, ctx):
+                if self.base is str:
+                    return value if isinstance(value, str) else str(value)
+                if self.base is bool:
+                    if isinstance(value, bool):
+                        return value
+                    text = str(value).strip().lower()
+                    if text in ("1", "true", "yes", "y", "on"):
+                        return True
+                    if text in ("0", "false", "no", "n", "off"):
+                        return False
+                    raise typer.BadParameter(f"{value!r} is not a valid boolean.", ctx=ctx, param=param)
+                try:
+                    number = int(value)
+                except (TypeError, ValueError):
+                    raise typer.BadParameter(f"{value!r} is not a valid integer.", ctx=ctx, param=param) from None
+                low, high = self.parameter_info.min, self.parameter_info.max
+                if (low is not None and number < low) or (high is not None and number > high):
+                    bounds = " and ".join(x for x in (f">={low}" if low is not None else "",
+                                                       f"<={high}" if high is not None else "") if x)
+                    raise typer.BadParameter(f"{number} is not in the range {bounds}.", ctx=ctx, param=param)
+                return number
+
+        _COERCER = PlainRuntimeParam
+    return _COERCER
 
 
 def noun(help_text: str) -> typer.Typer:

@@ -1,7 +1,8 @@
 """The connection to a Supabase project (hosted or `oncore local`).
 
-Plain httpx for REST, RPC and token refresh keeps ordinary commands fast (supabase-py's clients cost about half a
-second to import); supabase_auth's GoTrue client is built only for the login flows. Tokens come from, in order:
+A small standard-library HTTP client (core/http.py) for REST, RPC and token refresh keeps ordinary commands fast
+(supabase-py's clients cost about half a second to import, httpx alone 100 ms); supabase_auth's GoTrue client is
+built only for the login flows. Tokens come from, in order:
 ONCORE_SERVICE_ROLE_KEY (CI seeding only), ONCORE_ACCESS_TOKEN, then the profile's stored session, which is
 refreshed silently when it is about to expire.
 """
@@ -14,10 +15,9 @@ from typing import TYPE_CHECKING, Any
 from oncore_cli.core.errors import NotLoggedIn, UsageError, from_postgrest
 
 if TYPE_CHECKING:
-    import httpx
-
     from oncore_cli.core.config import Settings
     from oncore_cli.core.credentials import CredentialStore, Session
+    from oncore_cli.core.http import Client, Response
 
 REFRESH_MARGIN_SECONDS = 60
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -30,7 +30,7 @@ class Api:
     def __init__(self, settings: Settings, credentials: CredentialStore) -> None:
         self.settings = settings
         self.credentials = credentials
-        self._http: httpx.Client | None = None
+        self._http: Client | None = None
         self._session: Session | None = None
         self._loaded = False
 
@@ -49,11 +49,11 @@ class Api:
         return key
 
     @property
-    def http(self) -> httpx.Client:
+    def http(self) -> Client:
         if self._http is None:
-            import httpx
+            from oncore_cli.core.http import Client
 
-            self._http = httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0))
+            self._http = Client()
         return self._http
 
     def close(self) -> None:
@@ -103,8 +103,8 @@ class Api:
 
     # -- HTTP ------------------------------------------------------------------------------------------------
     def _send(self, method: str, path: str, *, token: str, params=None, json=None, content=None,
-              headers: dict | None = None, retry: bool = True) -> httpx.Response:
-        import httpx
+              headers: dict | None = None, retry: bool = True) -> Response:
+        from oncore_cli.core.http import TransportError
 
         method = method.upper()
         all_headers = {"apikey": self.anon_key, "Authorization": f"Bearer {token}", **(headers or {})}
@@ -113,7 +113,7 @@ class Api:
             try:
                 response = self.http.request(method, self.url + path, params=params, json=json, content=content,
                                              headers=all_headers)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadTimeout, httpx.RemoteProtocolError):
+            except TransportError:
                 if attempt + 1 >= attempts:
                     raise
                 time.sleep(RETRY_DELAYS[attempt])
@@ -125,7 +125,7 @@ class Api:
         raise AssertionError("unreachable")
 
     def request(self, method: str, path: str, *, params=None, json=None, content=None,
-                headers: dict | None = None, authenticated: bool = True) -> httpx.Response:
+                headers: dict | None = None, authenticated: bool = True) -> Response:
         """One call with the current credentials; an expired token is refreshed once and the call repeated."""
         token = self.access_token() if authenticated else self.anon_key
         response = self._send(method, path, token=token, params=params, json=json, content=content, headers=headers)

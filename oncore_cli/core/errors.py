@@ -114,6 +114,13 @@ def describe(exc: BaseException) -> tuple[str, int]:
     """The one line to print (without the `oncore: ` prefix) and the exit code, for any exception."""
     if isinstance(exc, OncoreError):
         return exc.message, exc.exit_code
+    transport = sys.modules.get("oncore_cli.core.http")
+    if transport is not None and isinstance(exc, transport.TransportError):
+        if exc.kind == "connect":
+            return ConnectionFailed(exc.origin).message, 1
+        if exc.kind == "timeout":
+            return f"{exc.origin} did not answer in time: try again", 1
+        return f"the connection to {exc.origin} broke: try again", 1
     httpx = sys.modules.get("httpx")
     if httpx is not None:
         if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):

@@ -33,7 +33,7 @@ def test_debug_shows_the_traceback_without_locals(oncore, user):
     url = f"http://127.0.0.1:{_closed_port()}"
     result = oncore("orgs", "list", env={"ONCORE_URL": url, "ONCORE_DEBUG": "1"})
     assert result.exit_code == 1
-    assert "Traceback (most recent call last)" in result.stderr and "ConnectError" in result.stderr
+    assert "Traceback (most recent call last)" in result.stderr and "TransportError" in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith(f"oncore: cannot reach {url}")
     assert "access_token" not in result.stderr  # no locals, so no secrets
 
