@@ -23,7 +23,7 @@ def check_strength(password: str) -> None:
 
 
 async def hash_password(password: str) -> str:
-    salt = bcrypt.gensalt(policy.bcrypt_cost(), prefix=b"2a")  # GoTrue (Go's bcrypt) writes $2a$
+    salt = bcrypt.gensalt(policy.BCRYPT_COST, prefix=b"2a")  # GoTrue (Go's bcrypt) writes $2a$
     hashed = await run_in_threadpool(bcrypt.hashpw, password.encode(), salt)
     return hashed.decode()
 

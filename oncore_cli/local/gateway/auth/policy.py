@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 ACCESS_TOKEN_SECONDS = 3600          # GOTRUE_JWT_EXP
 REFRESH_TOKEN_REUSE_SECONDS = 10     # [auth] refresh_token_reuse_interval
 OTP_SECONDS = 3600                   # GOTRUE_MAILER_OTP_EXP
 OTP_LENGTH = 6
 MIN_PASSWORD_LENGTH = 6
 MAX_PASSWORD_BYTES = 72              # bcrypt ignores the rest
+BCRYPT_COST = 10                     # GoTrue's (Go bcrypt's default) cost: about 60-80 ms per hash
 MAILER_AUTOCONFIRM = True            # enable_confirmations = false
 ANONYMOUS_USERS = True
 LOCK_TIMEOUT = "5s"                  # concurrent refreshes of one session wait this long, then 409
 VERSION = "oncore-local"
-
-
-def bcrypt_cost() -> int:
-    """GoTrue hashes at bcrypt's default cost 10; ONCORE_BCRYPT_COST (4..14) lowers it for fast test runs."""
-    try:
-        return min(14, max(4, int(os.environ.get("ONCORE_BCRYPT_COST", "10"))))
-    except ValueError:
-        return 10
 
 
 def settings_json() -> dict:
