@@ -13,6 +13,7 @@ MAILER_AUTOCONFIRM = True            # enable_confirmations = false
 ANONYMOUS_USERS = True
 LOCK_TIMEOUT = "5s"                  # concurrent refreshes of one session wait this long, then 409
 VERSION = "oncore-local"
+SITE_URL = "http://127.0.0.1:3000"   # [auth] site_url: where verification links land without redirect_to
 
 
 def settings_json() -> dict:
@@ -24,5 +25,3 @@ def settings_json() -> dict:
     return {"external": external, "disable_signup": False, "mailer_autoconfirm": MAILER_AUTOCONFIRM,
             "phone_autoconfirm": False, "sms_provider": "", "saml_enabled": False,
             "saml_private_key_next_configured": False, "passkeys_enabled": False}
-
-SITE_URL = "http://127.0.0.1:3000"   # [auth] site_url: where verification links land without redirect_to
