@@ -30,11 +30,11 @@ class LoginOptions:
 
 def login(
     ctx: typer.Context,
-    email: Annotated[Optional[str], typer.Option("--email", "-e", help="Account e-mail (prompted if omitted).")] = None,
+    email: Annotated[Optional[str], typer.Option("--email", "-e", metavar="EMAIL", help="Account e-mail (prompted if omitted).")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
     otp: Annotated[bool, typer.Option("--otp", help="Sign in with a one-time code sent by e-mail.")] = False,
-    url: Annotated[Optional[str], typer.Option("--url", help="Project URL, e.g. https://xyz.supabase.co.")] = None,
-    anon_key: Annotated[Optional[str], typer.Option("--anon-key", help="The project's anon (publishable) key.")] = None,
+    url: Annotated[Optional[str], typer.Option("--url", metavar="URL", help="Project URL, e.g. https://xyz.supabase.co.")] = None,
+    anon_key: Annotated[Optional[str], typer.Option("--anon-key", metavar="KEY", help="The project's anon (publishable) key.")] = None,
     local: Annotated[bool, typer.Option("--local", help="Use the running local stack (oncore local start).")] = False,
 ) -> None:
     """Log in and keep the session in the system keyring (one entry per profile).
@@ -168,7 +168,8 @@ def whoami(ctx: typer.Context, json: JsonOpt = False) -> None:
 def run_whoami(out, app: App) -> None:
     from oncore_cli.core.output import Column
 
-    user = app.api.call("GET", "/auth/v1/user")
+    # The service-role key is a project key, not a user: there is nobody to look up.
+    user = {"role": "service_role"} if app.settings.service_role_key else app.api.call("GET", "/auth/v1/user")
     session = app.api.session()
     via = ("ONCORE_SERVICE_ROLE_KEY" if app.settings.service_role_key else
            "ONCORE_ACCESS_TOKEN" if app.settings.access_token else app.credentials.location)

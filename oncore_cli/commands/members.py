@@ -11,7 +11,7 @@ from oncore_cli.core.context import get_app
 
 app = noun("Members of an organization and their roles (owner, admin, member, viewer).")
 MemberArg = Annotated[str, typer.Argument(metavar="MEMBER", help="E-mail, user id or unique id prefix.")]
-RoleOpt = Annotated[str, typer.Option("--role", "-r", help="owner, admin, member or viewer.")]
+RoleOpt = Annotated[str, typer.Option("--role", "-r", metavar="ROLE", help="owner, admin, member or viewer.")]
 
 
 def _columns():
@@ -38,7 +38,7 @@ def list_(ctx: typer.Context, org: OrgOpt = None, json: JsonOpt = False, fmt: Fo
 
 
 @app.command("add")
-def add(ctx: typer.Context, email: Annotated[str, typer.Argument(help="E-mail of an existing account.")],
+def add(ctx: typer.Context, email: Annotated[str, typer.Argument(metavar="EMAIL", help="E-mail of an existing account.")],
         role: RoleOpt = "member", org: OrgOpt = None, json: JsonOpt = False) -> None:
     """Add someone with an account to the organization (admins and owners).
 

@@ -40,8 +40,8 @@ def list_(ctx: typer.Context, json: JsonOpt = False, fmt: FormatOpt = None) -> N
 
 
 @app.command("create")
-def create(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Display name.")],
-           slug: Annotated[Optional[str], typer.Option("--slug", help="URL-safe id (default: from the name).")] = None,
+def create(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME", help="Display name.")],
+           slug: Annotated[Optional[str], typer.Option("--slug", metavar="SLUG", help="URL-safe id (default: from the name).")] = None,
            use: Annotated[bool, typer.Option("--use/--no-use", help="Make it the profile's default.")] = True,
            json: JsonOpt = False) -> None:
     """Create an organization; you become its owner.
@@ -105,8 +105,8 @@ def _set_default(app_, slug: str) -> None:
 
 
 @app.command("rename")
-def rename(ctx: typer.Context, org: OrgArg, name: Annotated[str, typer.Argument(help="New display name.")],
-           slug: Annotated[Optional[str], typer.Option("--slug", help="New slug as well.")] = None,
+def rename(ctx: typer.Context, org: OrgArg, name: Annotated[str, typer.Argument(metavar="NAME", help="New display name.")],
+           slug: Annotated[Optional[str], typer.Option("--slug", metavar="SLUG", help="New slug as well.")] = None,
            json: JsonOpt = False) -> None:
     """Rename an organization (admins and owners).
 

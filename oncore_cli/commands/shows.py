@@ -14,26 +14,26 @@ ShowArg = Annotated[str, typer.Argument(metavar="SHOW", help="Id, unique id pref
 
 FromOpt = Annotated[Optional[str], typer.Option("--from", metavar="DATE", help="First day (YYYY-MM-DD, today).")]
 ToOpt = Annotated[Optional[str], typer.Option("--to", metavar="DATE", help="Last day (YYYY-MM-DD).")]
-StatusFilter = Annotated[Optional[str], typer.Option("--status", help="hold, confirmed or cancelled.")]
-VenueFilter = Annotated[Optional[str], typer.Option("--venue", help="Venue name, ref or id.")]
-TitleOpt = Annotated[Optional[str], typer.Option("--title", help="Title, e.g. the festival's name.")]
+StatusFilter = Annotated[Optional[str], typer.Option("--status", metavar="STATUS", help="hold, confirmed or cancelled.")]
+VenueFilter = Annotated[Optional[str], typer.Option("--venue", metavar="VENUE", help="Venue name, ref or id.")]
+TitleOpt = Annotated[Optional[str], typer.Option("--title", metavar="TEXT", help="Title, e.g. the festival's name.")]
 LoadInOpt = Annotated[Optional[str], typer.Option("--load-in", metavar="HH:MM", help="Load-in (venue local time).")]
 DoorsOpt = Annotated[Optional[str], typer.Option("--doors", metavar="HH:MM", help="Doors (venue local time).")]
 SetOpt = Annotated[Optional[str], typer.Option("--set-time", metavar="HH:MM", help="Set time (venue local time).")]
 CurfewOpt = Annotated[Optional[str], typer.Option(
     "--curfew", metavar="HH:MM", help="Curfew (venue local time; earlier than doors means after midnight).")]
-CapacityOpt = Annotated[Optional[int], typer.Option("--capacity", min=0, help="Capacity for this show.")]
-CurrencyOpt = Annotated[Optional[str], typer.Option("--currency", help="ISO 4217 code, e.g. EUR.")]
-PromoterOpt = Annotated[Optional[str], typer.Option("--promoter-email", help="Promoter's e-mail.")]
-NotesOpt = Annotated[Optional[str], typer.Option("--notes", help="Free-text notes.")]
-RefOpt = Annotated[Optional[str], typer.Option("--external-ref", help="Your own id for imports.")]
+CapacityOpt = Annotated[Optional[int], typer.Option("--capacity", metavar="N", min=0, help="Capacity for this show.")]
+CurrencyOpt = Annotated[Optional[str], typer.Option("--currency", metavar="CODE", help="ISO 4217 code, e.g. EUR.")]
+PromoterOpt = Annotated[Optional[str], typer.Option("--promoter-email", metavar="EMAIL", help="Promoter's e-mail.")]
+NotesOpt = Annotated[Optional[str], typer.Option("--notes", metavar="TEXT", help="Free-text notes.")]
+RefOpt = Annotated[Optional[str], typer.Option("--external-ref", metavar="REF", help="Your own id for imports.")]
 
 
 def _hhmm(field: str):
     def display(row: dict) -> str:
         from oncore_cli.services.times import local_hhmm
 
-        return local_hhmm(row.get(field), row.get("timezone"))
+        return local_hhmm(row.get(field), row.get("timezone"), row.get("date"))
 
     return display
 
@@ -77,7 +77,7 @@ def _list(app_, org, date_from, date_to, status, venue, limit=None):
 
 @app.command("list")
 def list_(ctx: typer.Context, date_from: FromOpt = None, date_to: ToOpt = None, status: StatusFilter = None,
-          venue: VenueFilter = None, limit: Annotated[Optional[int], typer.Option("--limit", "-L", help="At most N shows.")] = None,
+          venue: VenueFilter = None, limit: Annotated[Optional[int], typer.Option("--limit", "-L", metavar="N", help="At most N shows.")] = None,
           org: OrgOpt = None, json: JsonOpt = False, fmt: FormatOpt = None) -> None:
     """List shows by date. Times are shown in each venue's local time.
 
@@ -93,8 +93,8 @@ def list_(ctx: typer.Context, date_from: FromOpt = None, date_to: ToOpt = None, 
 
 @app.command("create")
 def create(ctx: typer.Context, date: Annotated[str, typer.Option("--date", "-d", metavar="DATE", help="Local show day, YYYY-MM-DD.")],
-           venue: Annotated[Optional[str], typer.Option("--venue", help="Venue name, ref or id.")] = None,
-           status: Annotated[str, typer.Option("--status", help="hold, confirmed or cancelled.")] = "hold",
+           venue: Annotated[Optional[str], typer.Option("--venue", metavar="VENUE", help="Venue name, ref or id.")] = None,
+           status: Annotated[str, typer.Option("--status", metavar="STATUS", help="hold, confirmed or cancelled.")] = "hold",
            title: TitleOpt = None, load_in: LoadInOpt = None, doors: DoorsOpt = None, set_time: SetOpt = None,
            curfew: CurfewOpt = None, capacity: CapacityOpt = None, currency: CurrencyOpt = None,
            promoter_email: PromoterOpt = None, notes: NotesOpt = None, external_ref: RefOpt = None,
@@ -136,8 +136,8 @@ def show(ctx: typer.Context, show_ref: ShowArg, org: OrgOpt = None, json: JsonOp
 @app.command("update")
 def update(ctx: typer.Context, show_ref: ShowArg,
            date: Annotated[Optional[str], typer.Option("--date", "-d", metavar="DATE", help="Move to another day.")] = None,
-           venue: Annotated[Optional[str], typer.Option("--venue", help="Move to another venue.")] = None,
-           status: Annotated[Optional[str], typer.Option("--status", help="hold, confirmed or cancelled.")] = None,
+           venue: Annotated[Optional[str], typer.Option("--venue", metavar="VENUE", help="Move to another venue.")] = None,
+           status: Annotated[Optional[str], typer.Option("--status", metavar="STATUS", help="hold, confirmed or cancelled.")] = None,
            title: TitleOpt = None, load_in: LoadInOpt = None, doors: DoorsOpt = None, set_time: SetOpt = None,
            curfew: CurfewOpt = None, capacity: CapacityOpt = None, currency: CurrencyOpt = None,
            promoter_email: PromoterOpt = None, notes: NotesOpt = None, external_ref: RefOpt = None,
@@ -178,7 +178,7 @@ def delete(ctx: typer.Context, show_ref: ShowArg, org: OrgOpt = None, yes: YesOp
 
 @app.command("export")
 def export(ctx: typer.Context,
-           fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or ics.")] = "ics",
+           fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="csv, json or ics.")] = "ics",
            output: Annotated[Optional[str], typer.Option("--output", "-O", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
            date_from: FromOpt = None, date_to: ToOpt = None, status: StatusFilter = None, venue: VenueFilter = None,
            org: OrgOpt = None) -> None:

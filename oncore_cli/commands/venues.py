@@ -12,17 +12,17 @@ from oncore_cli.core.context import get_app
 app = noun("Venues: the rooms your organization plays.")
 VenueArg = Annotated[str, typer.Argument(metavar="VENUE", help="Name, external ref, id or unique id prefix.")]
 
-NameOpt = Annotated[Optional[str], typer.Option("--name", help="Venue name.")]
-CityOpt = Annotated[Optional[str], typer.Option("--city", help="City.")]
-CountryOpt = Annotated[Optional[str], typer.Option("--country", help="ISO 3166 alpha-2 code, e.g. DE.")]
-TimezoneOpt = Annotated[Optional[str], typer.Option("--timezone", "--tz", help="IANA time zone, e.g. Europe/Berlin.")]
-CapacityOpt = Annotated[Optional[int], typer.Option("--capacity", min=0, help="Capacity.")]
-AddressOpt = Annotated[Optional[str], typer.Option("--address", help="Street address.")]
-PostcodeOpt = Annotated[Optional[str], typer.Option("--postcode", help="Postcode.")]
-RegionOpt = Annotated[Optional[str], typer.Option("--region", help="Region or state.")]
-TypeOpt = Annotated[Optional[str], typer.Option("--type", help="Venue type (club, theatre, arena, festival…).")]
-NotesOpt = Annotated[Optional[str], typer.Option("--notes", help="Free-text notes.")]
-RefOpt = Annotated[Optional[str], typer.Option("--external-ref", help="Your own id for imports.")]
+NameOpt = Annotated[Optional[str], typer.Option("--name", metavar="NAME", help="Venue name.")]
+CityOpt = Annotated[Optional[str], typer.Option("--city", metavar="CITY", help="City.")]
+CountryOpt = Annotated[Optional[str], typer.Option("--country", metavar="CC", help="ISO 3166 alpha-2 code, e.g. DE.")]
+TimezoneOpt = Annotated[Optional[str], typer.Option("--timezone", "--tz", metavar="TZ", help="IANA time zone, e.g. Europe/Berlin.")]
+CapacityOpt = Annotated[Optional[int], typer.Option("--capacity", metavar="N", min=0, help="Capacity.")]
+AddressOpt = Annotated[Optional[str], typer.Option("--address", metavar="TEXT", help="Street address.")]
+PostcodeOpt = Annotated[Optional[str], typer.Option("--postcode", metavar="TEXT", help="Postcode.")]
+RegionOpt = Annotated[Optional[str], typer.Option("--region", metavar="TEXT", help="Region or state.")]
+TypeOpt = Annotated[Optional[str], typer.Option("--type", metavar="TYPE", help="Venue type (club, theatre, arena, festival…).")]
+NotesOpt = Annotated[Optional[str], typer.Option("--notes", metavar="TEXT", help="Free-text notes.")]
+RefOpt = Annotated[Optional[str], typer.Option("--external-ref", metavar="REF", help="Your own id for imports.")]
 
 
 def list_columns():
@@ -49,7 +49,7 @@ def _service(app_, org):
 
 @app.command("list")
 def list_(ctx: typer.Context, city: CityOpt = None,
-          name: Annotated[Optional[str], typer.Option("--name", help="Part of the venue name.")] = None,
+          name: Annotated[Optional[str], typer.Option("--name", metavar="NAME", help="Part of the venue name.")] = None,
           org: OrgOpt = None, json: JsonOpt = False, fmt: FormatOpt = None) -> None:
     """List venues, optionally filtered by city or part of the name.
 
@@ -64,7 +64,7 @@ def list_(ctx: typer.Context, city: CityOpt = None,
 
 
 @app.command("create")
-def create(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Venue name.")], city: CityOpt = None,
+def create(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME", help="Venue name.")], city: CityOpt = None,
            country: CountryOpt = None, timezone: TimezoneOpt = None, capacity: CapacityOpt = None,
            address: AddressOpt = None, postcode: PostcodeOpt = None, region: RegionOpt = None,
            venue_type: TypeOpt = None, notes: NotesOpt = None, external_ref: RefOpt = None,

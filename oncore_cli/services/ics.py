@@ -59,7 +59,7 @@ def event(show: Show, stamp: dt.datetime) -> list[str]:
     location = ", ".join(x for x in (show.venue_name, show.city) if x)
     if location:
         lines.append(f"LOCATION:{escape(location)}")
-    details = [f"{label} {local_hhmm(getattr(show, field), show.timezone)}"
+    details = [f"{label} {local_hhmm(getattr(show, field), show.timezone, show.date)}"
                for field, label in TIME_LABELS if getattr(show, field)]
     description = []
     if details:

@@ -88,8 +88,8 @@ def _add_local_day(value: dt.datetime, tz) -> dt.datetime:
     return dt.datetime.combine(local.date() + dt.timedelta(days=1), local.time().replace(tzinfo=None), tz)
 
 
-def local_hhmm(value: str | dt.datetime | None, tz_name: str | None) -> str:
-    """An instant as the venue's wall-clock time (HH:MM), "+1" marking the next day is left to the caller."""
+def local_hhmm(value: str | dt.datetime | None, tz_name: str | None, day: str | dt.date | None = None) -> str:
+    """An instant as the venue's wall-clock time, "HH:MM", with "+1" when it falls after the show day."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
@@ -98,4 +98,10 @@ def local_hhmm(value: str | dt.datetime | None, tz_name: str | None) -> str:
         tz = zone(tz_name)
     except UsageError:
         tz = dt.timezone.utc
-    return value.astimezone(tz).strftime("%H:%M")
+    local = value.astimezone(tz)
+    text = local.strftime("%H:%M")
+    if day is not None:
+        days = (local.date() - (dt.date.fromisoformat(day) if isinstance(day, str) else day)).days
+        if days:
+            text += f"{days:+d}"
+    return text

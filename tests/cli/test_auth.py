@@ -189,3 +189,13 @@ def test_wrong_code_is_refused(oncore, stack, make_user, home):
 def test_conflicting_login_flags_are_usage_errors(oncore, args):
     result = oncore("login", *args, "--email", "x@example.com")
     assert result.exit_code == 2
+
+
+def test_service_role_key_serves_ci_without_a_login(oncore, org, stack, home):
+    env = {"ONCORE_SERVICE_ROLE_KEY": stack.service_role_key, "ONCORE_URL": stack.api_url,
+           "ONCORE_ANON_KEY": stack.anon_key, "ONCORE_PROFILE": "ci"}
+    who = oncore("whoami", "--json", env=env)
+    assert who.exit_code == 0 and who.json["role"] == "service_role"
+    assert who.json["credentials"] == "ONCORE_SERVICE_ROLE_KEY"
+    seen = oncore("api", "GET", f"/rest/v1/organizations?select=slug&id=eq.{org['id']}", env=env)
+    assert seen.exit_code == 0 and json.loads(seen.stdout) == [{"slug": org["slug"]}]  # RLS bypassed

@@ -85,3 +85,13 @@ def test_version_and_help(oncore):
         assert f"\n  {noun} " in help_text
     assert "Examples:" in oncore("shows", "create", "--help").stdout
     assert "Examples:" in oncore("login", "--help").stdout
+
+
+def test_every_verb_has_an_example_in_its_help(oncore):
+    from oncore_cli.core.completion import tree
+
+    verbs = [node.path for node in tree() if not node.subcommands and node.path
+             and not node.path.startswith("local")]  # `oncore local` is documented by its own module
+    assert len(verbs) > 30
+    missing = [path for path in verbs if "Examples:" not in oncore(*path.split(), "--help").stdout]
+    assert missing == []

@@ -39,3 +39,47 @@ def test_exit_codes_reach_the_shell(oncore_process, stack):
     usage = oncore_process("shows", "list", "--limit", "many")
     assert usage.exit_code == 2 and "Usage: oncore shows list" in usage.stderr
     assert oncore_process("--version").stdout.startswith("oncore ")
+
+
+def test_interactive_login_prompts_on_a_terminal(stack, unique, home, keyring_file):
+    """E-mail and password typed at prompts on a real pseudo-terminal; the password is not echoed."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    person = sign_up(stack, f"tty-{unique}@example.com")
+    leader, follower = pty.openpty()
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+           "XDG_DATA_HOME": str(keyring_file.parent.parent / "xdg"), "TERM": "dumb"}
+    proc = subprocess.Popen([sys.executable, "-m", "oncore_cli", "login", "--url", stack.api_url, "--anon-key",
+                             stack.anon_key], stdin=follower, stdout=follower, stderr=follower, env=env,
+                            close_fds=True)
+    os.close(follower)
+    seen = b""
+
+    def read_until(marker: bytes) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 30
+        while marker not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.5)
+            if ready:
+                try:
+                    seen += os.read(leader, 4096)
+                except OSError:
+                    break
+        assert marker in seen, seen
+
+    try:
+        read_until(b"E-mail:")
+        os.write(leader, person.email.encode() + b"\r")
+        read_until(b"Password:")
+        os.write(leader, person.password.encode() + b"\r")
+        read_until(b"Logged in")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+        os.close(leader)
+    assert person.password.encode() not in seen  # hidden input

@@ -25,7 +25,7 @@ def test_create_converts_local_times_and_rolls_curfew_past_midnight(oncore, venu
     assert show["date"] == "2026-05-01" and show["venue_name"] == venue["name"]
     assert show["timezone"] == "Europe/Berlin"
     shown = oncore("shows", "show", show["id"][:8])
-    assert "Doors\t19:30\n" in shown.stdout and "Curfew\t01:00\n" in shown.stdout
+    assert "Doors\t19:30\n" in shown.stdout and "Curfew\t01:00+1\n" in shown.stdout  # next morning
 
 
 def test_list_filters_and_formats(oncore, venue, org, unique):

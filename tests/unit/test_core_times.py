@@ -47,4 +47,6 @@ def test_bad_zone_and_date():
 
 def test_local_hhmm():
     assert local_hhmm("2026-05-01T23:00:00Z", "Europe/Berlin") == "01:00"
+    assert local_hhmm("2026-05-01T23:00:00Z", "Europe/Berlin", "2026-05-01") == "01:00+1"
+    assert local_hhmm("2026-05-01T17:00:00Z", "Europe/Berlin", "2026-05-01") == "19:00"
     assert local_hhmm(None, "Europe/Berlin") == ""
