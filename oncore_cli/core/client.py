@@ -23,6 +23,7 @@ REFRESH_MARGIN_SECONDS = 60
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRY_DELAYS = (0.2, 0.5, 1.0)
+PAGE_SIZE = 1000
 NO_SERVER = "no server configured: run oncore login --local, or oncore login --url URL --anon-key KEY"
 
 
@@ -151,8 +152,19 @@ class Api:
         return response.json()
 
     # -- PostgREST ----------------------------------------------------------------------------------------
-    def select(self, table: str, params: dict | list | None = None) -> list[dict]:
-        return self.call("GET", f"/rest/v1/{table}", params=params) or []
+    def select(self, table: str, params: dict | list | None = None, page_size: int = PAGE_SIZE) -> list[dict]:
+        """All matching rows. Hosted PostgREST caps an answer (max_rows, 1000 by default), so without an explicit
+        limit the rows are read page by page."""
+        items = list(params.items()) if isinstance(params, dict) else list(params or [])
+        if any(key in ("limit", "offset") for key, _ in items):
+            return self.call("GET", f"/rest/v1/{table}", params=items) or []
+        rows: list[dict] = []
+        while True:
+            page = self.call("GET", f"/rest/v1/{table}",
+                             params=[*items, ("limit", str(page_size)), ("offset", str(len(rows)))]) or []
+            rows += page
+            if len(page) < page_size:
+                return rows
 
     def insert(self, table: str, row: dict, select: str = "*") -> dict:
         rows = self.call("POST", f"/rest/v1/{table}", params={"select": select}, json=row,

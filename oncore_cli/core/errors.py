@@ -131,9 +131,8 @@ def describe(exc: BaseException) -> tuple[str, int]:
         if isinstance(exc, httpx.HTTPError):
             return f"network error: {exc}", 1
     postgrest = sys.modules.get("postgrest.exceptions")
-    if postgrest is not None and isinstance(exc, postgrest.APIError):
-        err = from_postgrest(int(getattr(exc, "code", 0) or 0) if str(getattr(exc, "code", "")).isdigit() else 400,
-                             {"code": exc.code, "message": exc.message, "details": exc.details})
+    if postgrest is not None and isinstance(exc, postgrest.APIError):  # if supabase-py's REST client was used
+        err = from_postgrest(400, {"code": exc.code, "message": exc.message, "details": exc.details})
         return err.message, err.exit_code
     gotrue = sys.modules.get("supabase_auth.errors")
     if gotrue is not None and isinstance(exc, gotrue.AuthError):

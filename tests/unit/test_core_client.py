@@ -74,3 +74,37 @@ def test_retries_give_up(server, tmp_path):
     with pytest.raises(OncoreError):
         _api(server, tmp_path).select("shows")
     assert len(Flaky.seen) == len(client_module.RETRY_DELAYS) + 1
+
+
+class Paged(BaseHTTPRequestHandler):
+    total = 7
+    queries: list = []
+
+    def do_GET(self):
+        from urllib.parse import parse_qs, urlsplit
+
+        query = parse_qs(urlsplit(self.path).query)
+        Paged.queries.append(query)
+        offset, limit = int(query["offset"][0]), int(query["limit"][0])
+        data = json.dumps([{"n": n} for n in range(offset, min(offset + limit, Paged.total))]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_select_reads_every_page(tmp_path):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Paged)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        api = _api(f"http://127.0.0.1:{httpd.server_address[1]}", tmp_path)
+        assert [r["n"] for r in api.select("shows", {"select": "*"}, page_size=3)] == list(range(7))
+        assert [q["offset"][0] for q in Paged.queries] == ["0", "3", "6"]
+        assert all(q["select"] == ["*"] for q in Paged.queries)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
