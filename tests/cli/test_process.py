@@ -75,7 +75,8 @@ def test_interactive_login_prompts_on_a_terminal(stack, unique, home, keyring_fi
     try:
         read_until(b"E-mail:")
         os.write(leader, person.email.encode() + b"\r")
-        read_until(b"Password:")
+        # click prints "Password:", then getpass turns echo off (flushing typed-ahead input) and prints " ".
+        read_until(b"Password: ")
         os.write(leader, person.password.encode() + b"\r")
         read_until(b"Logged in")
         assert proc.wait(timeout=30) == 0
