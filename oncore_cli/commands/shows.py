@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from oncore_cli.core.cli import FormatOpt, JsonOpt, OrgOpt, YesOpt, noun
 from oncore_cli.core.context import get_app
+
+if TYPE_CHECKING:
+    from oncore_cli.core.context import App
 
 app = noun("Show days: date, venue, status and times (local to the venue).")
 ShowArg = Annotated[str, typer.Argument(metavar="SHOW", help="Id, unique id prefix, external ref or date (YYYY-MM-DD).")]
@@ -57,29 +61,65 @@ def detail_columns():
             Column("promoter_email", "Promoter"), Column("notes", "Notes"), Column("external_ref", "External ref")]
 
 
-def _service(app_, org):
+@dataclass
+class Filters:
+    date_from: str | None = None
+    date_to: str | None = None
+    status: str | None = None
+    venue: str | None = None
+    limit: int | None = None
+    org: str | None = None
+
+
+@dataclass
+class Fields:
+    """What create and update can set; times are HH:MM at the venue ("" clears one on update)."""
+
+    title: str | None = None
+    load_in: str | None = None
+    doors: str | None = None
+    set_time: str | None = None
+    curfew: str | None = None
+    capacity: int | None = None
+    currency: str | None = None
+    promoter_email: str | None = None
+    notes: str | None = None
+    external_ref: str | None = None
+
+    def times(self) -> dict[str, str | None]:
+        return {"load_in_at": self.load_in, "doors_at": self.doors, "set_time_at": self.set_time,
+                "curfew_at": self.curfew}
+
+    def values(self) -> dict:
+        return {"title": self.title, "capacity": self.capacity, "currency": self.currency,
+                "promoter_email": self.promoter_email, "notes": self.notes, "external_ref": self.external_ref}
+
+
+def _service(app_: App, org: str | None):
     from oncore_cli.services.shows import ShowService
 
     return ShowService(app_.api, app_.org(org).id)
 
 
-def _list(app_, org, date_from, date_to, status, venue, limit=None):
+def _shows(filters: Filters, app_: App):
+    from oncore_cli.core.errors import UsageError
     from oncore_cli.services.times import parse_date
 
-    start = parse_date(date_from, "--from date") if date_from else None
-    end = parse_date(date_to, "--to date") if date_to else None
+    start = parse_date(filters.date_from, "--from date") if filters.date_from else None
+    end = parse_date(filters.date_to, "--to date") if filters.date_to else None
     if start and end and end < start:
-        from oncore_cli.core.errors import UsageError
-
         raise UsageError("--to is before --from")
-    return _service(app_, org).list(date_from=start, date_to=end, status=status, venue=venue, limit=limit)
+    return _service(app_, filters.org).list(date_from=start, date_to=end, status=filters.status,
+                                            venue=filters.venue, limit=filters.limit)
 
 
+# -- list ------------------------------------------------------------------------------------------------------
 @app.command("list")
 def list_(ctx: typer.Context, date_from: FromOpt = None, date_to: ToOpt = None, status: StatusFilter = None,
-          venue: VenueFilter = None, limit: Annotated[Optional[int], typer.Option("--limit", "-L", metavar="N", help="At most N shows.")] = None,
+          venue: VenueFilter = None,
+          limit: Annotated[Optional[int], typer.Option("--limit", "-L", metavar="N", min=1, help="At most N shows.")] = None,
           org: OrgOpt = None, json: JsonOpt = False, fmt: FormatOpt = None) -> None:
-    """List shows by date. Times are shown in each venue's local time.
+    """List shows by date. Times are shown in each venue's local time (+1: the next day).
 
     \b
     Examples:
@@ -87,12 +127,27 @@ def list_(ctx: typer.Context, date_from: FromOpt = None, date_to: ToOpt = None, 
       $ oncore shows list --json | jq '.[].date'
     """
     app_ = get_app(ctx)
-    rows = [s.data() for s in _list(app_, org, date_from, date_to, status, venue, limit)]
-    app_.output.with_format(fmt, json).rows(rows, list_columns(), empty="no shows found")
+    run_list(Filters(date_from, date_to, status, venue, limit, org), app_.output.with_format(fmt, json), app_)
+
+
+def run_list(filters: Filters, out, app_: App) -> None:
+    out.rows([s.data() for s in _shows(filters, app_)], list_columns(), empty="no shows found")
+
+
+# -- create ----------------------------------------------------------------------------------------------------
+@dataclass
+class CreateOptions:
+    date: str
+    venue: str | None
+    status: str
+    fields: Fields
+    org: str | None
+    json: bool
 
 
 @app.command("create")
-def create(ctx: typer.Context, date: Annotated[str, typer.Option("--date", "-d", metavar="DATE", help="Local show day, YYYY-MM-DD.")],
+def create(ctx: typer.Context,
+           date: Annotated[str, typer.Option("--date", "-d", metavar="DATE", help="Local show day, YYYY-MM-DD.")],
            venue: Annotated[Optional[str], typer.Option("--venue", metavar="VENUE", help="Venue name, ref or id.")] = None,
            status: Annotated[str, typer.Option("--status", metavar="STATUS", help="hold, confirmed or cancelled.")] = "hold",
            title: TitleOpt = None, load_in: LoadInOpt = None, doors: DoorsOpt = None, set_time: SetOpt = None,
@@ -106,20 +161,23 @@ def create(ctx: typer.Context, date: Annotated[str, typer.Option("--date", "-d",
       $ oncore shows create --date 2026-05-01 --venue columbiahalle --status confirmed --doors 19:00 --curfew 23:00
       $ oncore shows create -d 2026-05-02 --venue "Lido" --doors 20:00 --curfew 01:00   # curfew next morning
     """
+    fields = Fields(title, load_in, doors, set_time, curfew, capacity, currency, promoter_email, notes, external_ref)
+    run_create(CreateOptions(date, venue, status, fields, org, json), get_app(ctx))
+
+
+def run_create(opts: CreateOptions, app_: App) -> None:
     from oncore_cli.services.times import parse_date
 
-    app_ = get_app(ctx)
-    day = parse_date(date)
-    times = {"load_in_at": load_in, "doors_at": doors, "set_time_at": set_time, "curfew_at": curfew}
-    show = _service(app_, org).create(
-        date=day, venue=venue, status=status, times={k: v for k, v in times.items() if v is not None},
-        title=title, capacity=capacity, currency=currency, promoter_email=promoter_email, notes=notes,
-        external_ref=external_ref)
+    day = parse_date(opts.date)
+    times = {k: v for k, v in opts.fields.times().items() if v is not None}
+    show = _service(app_, opts.org).create(date=day, venue=opts.venue, status=opts.status, times=times,
+                                           **opts.fields.values())
     app_.output.message(f"Created show {show.date} at {show.venue_name or 'no venue'} ({show.id[:8]}, {show.status}).")
-    if json:
+    if opts.json:
         app_.output.with_format(None, True).item(show.data(), detail_columns())
 
 
+# -- show ------------------------------------------------------------------------------------------------------
 @app.command("show")
 def show(ctx: typer.Context, show_ref: ShowArg, org: OrgOpt = None, json: JsonOpt = False) -> None:
     """Show one show day.
@@ -131,6 +189,18 @@ def show(ctx: typer.Context, show_ref: ShowArg, org: OrgOpt = None, json: JsonOp
     """
     app_ = get_app(ctx)
     app_.output.with_format(None, json).item(_service(app_, org).get(show_ref).data(), detail_columns())
+
+
+# -- update ----------------------------------------------------------------------------------------------------
+@dataclass
+class UpdateOptions:
+    show: str
+    date: str | None
+    venue: str | None
+    status: str | None
+    fields: Fields
+    org: str | None
+    json: bool
 
 
 @app.command("update")
@@ -148,18 +218,22 @@ def update(ctx: typer.Context, show_ref: ShowArg,
     Examples:
       $ oncore shows update 2026-05-01 --status confirmed --doors 19:30
     """
+    fields = Fields(title, load_in, doors, set_time, curfew, capacity, currency, promoter_email, notes, external_ref)
+    run_update(UpdateOptions(show_ref, date, venue, status, fields, org, json), get_app(ctx))
+
+
+def run_update(opts: UpdateOptions, app_: App) -> None:
     from oncore_cli.services.times import parse_date
 
-    app_ = get_app(ctx)
-    times = {"load_in_at": load_in, "doors_at": doors, "set_time_at": set_time, "curfew_at": curfew}
-    updated = _service(app_, org).update(
-        show_ref, venue=venue, times=times, date=parse_date(date) if date else None, status=status, title=title,
-        capacity=capacity, currency=currency, promoter_email=promoter_email, notes=notes, external_ref=external_ref)
+    updated = _service(app_, opts.org).update(
+        opts.show, venue=opts.venue, times=opts.fields.times(), date=parse_date(opts.date) if opts.date else None,
+        status=opts.status, **opts.fields.values())
     app_.output.message(f"Updated show {updated.date} ({updated.id[:8]}).")
-    if json:
+    if opts.json:
         app_.output.with_format(None, True).item(updated.data(), detail_columns())
 
 
+# -- delete ----------------------------------------------------------------------------------------------------
 @app.command("delete")
 def delete(ctx: typer.Context, show_ref: ShowArg, org: OrgOpt = None, yes: YesOpt = False) -> None:
     """Delete a show and its advancing.
@@ -168,12 +242,26 @@ def delete(ctx: typer.Context, show_ref: ShowArg, org: OrgOpt = None, yes: YesOp
     Examples:
       $ oncore shows delete 7c1e --yes
     """
-    app_ = get_app(ctx)
+    run_delete(show_ref, org, yes, get_app(ctx))
+
+
+def run_delete(show_ref: str, org: str | None, yes: bool, app_: App) -> None:
     service = _service(app_, org)
     found = service.get(show_ref)
     app_.confirm(f"Delete the show on {found.date} at {found.venue_name or 'no venue'}?", yes=yes)
     service.delete(found.id)
     app_.output.message(f"Deleted show {found.date} ({found.id[:8]}).")
+
+
+# -- export ----------------------------------------------------------------------------------------------------
+EXPORT_FORMATS = ("csv", "json", "ics")
+
+
+@dataclass
+class ExportOptions:
+    fmt: str
+    output: str | None
+    filters: Filters
 
 
 @app.command("export")
@@ -189,34 +277,39 @@ def export(ctx: typer.Context,
       $ oncore shows export --format ics --from today -O tour.ics
       $ oncore shows export --format csv > shows.csv
     """
-    import io
-    import json
+    if fmt not in EXPORT_FORMATS:
+        from oncore_cli.core.errors import UsageError
+
+        raise UsageError(f"unknown export format {fmt!r}: use csv, json or ics")
+    run_export(ExportOptions(fmt, output, Filters(date_from, date_to, status, venue, None, org)), get_app(ctx))
+
+
+def run_export(opts: ExportOptions, app_: App) -> None:
     import sys
 
-    from oncore_cli.core.errors import UsageError
-
-    if fmt not in ("csv", "json", "ics"):
-        raise UsageError(f"unknown export format {fmt!r}: use csv, json or ics")
-    app_ = get_app(ctx)
-    shows = _list(app_, org, date_from, date_to, status, venue)
-    if fmt == "ics":
+    shows = _shows(opts.filters, app_)
+    if opts.fmt == "ics":
         from oncore_cli.services.ics import calendar
 
-        text = calendar(shows, name=f"{app_.org(org).name} shows")
-    elif fmt == "json":
+        text = calendar(shows, name=f"{app_.org(opts.filters.org).name} shows")
+    elif opts.fmt == "json":
+        import json
+
         text = json.dumps([s.data() for s in shows], indent=2, ensure_ascii=False) + "\n"
     else:
+        import io
+
         from oncore_cli.core.output import Output
         from oncore_cli.models.core import Show
 
         buffer = io.StringIO()
         Output("csv").csv([s.data() for s in shows], fields=list(Show.model_fields), stream=buffer)
         text = buffer.getvalue()
-    if output:
+    if opts.output:
         from pathlib import Path
 
-        Path(output).write_bytes(text.encode())  # bytes: the CRLF endings ICS needs stay as they are
-        app_.output.message(f"Wrote {len(shows)} show(s) to {output}.")
+        Path(opts.output).write_bytes(text.encode())  # bytes: the CRLF endings ICS needs stay as they are
+        app_.output.message(f"Wrote {len(shows)} show(s) to {opts.output}.")
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
