@@ -197,3 +197,31 @@ def test_functions_set_response_status_and_headers(rest, stack, seeded):
         with psycopg.connect(stack.db_url, autocommit=True) as conn:
             conn.execute(f"drop function public.{name}(int)")
             conn.execute("notify pgrst, 'reload schema'")
+
+
+def test_volatile_setof_function_with_count_runs_once(rest, stack, seeded):
+    user, _ = seeded
+    name = f"rest_calls_probe_{user.id[:8]}"
+    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+        conn.execute(f"""create function public.{name}() returns setof int language plpgsql volatile
+            set search_path = '' as $$
+            declare n int := coalesce(nullif(current_setting('probe.calls', true), ''), '0')::int + 1;
+            begin
+              perform set_config('probe.calls', n::text, true);
+              perform set_config('response.headers', pg_catalog.format('[{{"X-Calls": "%s"}}]', n), true);
+              return query select generate_series(1, 3);
+            end $$""")
+        conn.execute("notify pgrst, 'reload schema'")
+    try:
+        headers = rest_headers(stack, user.token, Prefer="count=exact")
+        for _ in range(50):
+            response = rest.post(f"/rpc/{name}", json={}, params={"limit": "2"}, headers=headers)
+            if response.status_code != 404:
+                break
+            time.sleep(0.1)
+        assert response.status_code == 206 and response.json() == [1, 2]
+        assert response.headers["content-range"] == "0-1/3" and response.headers["x-calls"] == "1"
+    finally:
+        with psycopg.connect(stack.db_url, autocommit=True) as conn:
+            conn.execute(f"drop function public.{name}()")
+            conn.execute("notify pgrst, 'reload schema'")

@@ -335,8 +335,10 @@ def build_read(cache: SchemaCache, schema: str, table_name: str, query: ReadQuer
     tree = b.root_tree(source, query)
     page = b.select_sql(source, tree, tree.where, max_rows=MAX_ROWS)
     total = sql.SQL("({})").format(b.count_sql(source, tree)) if count else sql.SQL("NULL")
-    stmt = sql.SQL("SELECT {total}::bigint AS total, count(*) AS page_total, {body} AS body FROM ({page}) AS _p").format(
-        total=total, body=body_expr(shape), page=page)
+    # The aggregate's output is computed after the page was read, so these see GUCs set by functions in it.
+    stmt = sql.SQL("SELECT {total}::bigint AS total, count(*) AS page_total, {body} AS body, "
+                   "current_setting('response.status', true), current_setting('response.headers', true) "
+                   "FROM ({page}) AS _p").format(total=total, body=body_expr(shape), page=page)
     return Statement(stmt, b.params)
 
 
@@ -495,10 +497,15 @@ def build_rpc(cache: SchemaCache, fn: Function, args: dict[str, Any], query: Rea
         return Statement(stmt, b.params), "void"
     if not fn.returns_composite:
         if fn.returns_set:
-            stmt = sql.SQL("SELECT NULL::bigint AS total, count(*) AS page_total, "
-                           "coalesce(json_agg(_p.pgrst_scalar), '[]')::text AS body FROM (SELECT _f.pgrst_scalar "
-                           "FROM {args_from} CROSS JOIN LATERAL {call} AS _f(pgrst_scalar)) AS _p").format(
-                call=call, args_from=args_from)
+            root = query.level(())
+            limit = MAX_ROWS if root.limit is None else min(root.limit, MAX_ROWS)
+            page = sql.SQL("SELECT pgrst_scalar FROM pgrst_source LIMIT {} OFFSET {}").format(
+                sql.Literal(limit), sql.Literal(root.offset or 0))
+            total = sql.SQL("(SELECT count(*) FROM pgrst_source)") if count else sql.SQL("NULL")
+            stmt = sql.SQL("WITH pgrst_source AS MATERIALIZED (SELECT _f.pgrst_scalar FROM {args_from} CROSS JOIN "
+                           "LATERAL {call} AS _f(pgrst_scalar)) SELECT {total}::bigint AS total, count(*) AS "
+                           "page_total, coalesce(json_agg(_p.pgrst_scalar), '[]')::text AS body FROM ({page}) AS _p"
+                           ).format(call=call, args_from=args_from, total=total, page=page)
             return Statement(stmt, b.params), "setof_scalar"
         stmt = sql.SQL("SELECT NULL::bigint AS total, 1 AS page_total, coalesce(to_json({call})::text, 'null') "
                        "AS body FROM {args_from}").format(call=call, args_from=args_from)
@@ -507,14 +514,17 @@ def build_rpc(cache: SchemaCache, fn: Function, args: dict[str, Any], query: Rea
     table = cache.tables.get(tuple(fn.return_table.split(".", 1))) if fn.return_table else None
     columns = table.columns if table else {c: ColumnInfo(c, "unknown", True, None) for c in fn.out_columns}
     alias = b.new_alias()
-    from_sql = sql.SQL("(SELECT _f.* FROM {args_from} CROSS JOIN LATERAL {call} AS _f) AS {alias}").format(
-        call=call, args_from=args_from, alias=sql.Identifier(alias))
+    # The call is materialised once in a CTE, so the page and the count read the same rows and a volatile
+    # function runs exactly once.
+    source_cte = sql.SQL("WITH pgrst_source AS MATERIALIZED (SELECT _f.* FROM {args_from} CROSS JOIN LATERAL "
+                         "{call} AS _f) ").format(call=call, args_from=args_from)
+    from_sql = sql.SQL("pgrst_source AS {}").format(sql.Identifier(alias))
     source = Source(table, columns, from_sql, alias, fn.name)
     tree = b.root_tree(source, query)
     page = b.select_sql(source, tree, tree.where, max_rows=MAX_ROWS if fn.returns_set else None)
     total = sql.SQL("({})").format(b.count_sql(source, tree)) if count else sql.SQL("NULL")
     kind = "rows" if fn.returns_set else "object"
     body = sql.SQL("coalesce((json_agg(_p)->0)::text, 'null')") if kind == "object" else body_expr(shape)
-    stmt = sql.SQL("SELECT {total}::bigint AS total, count(*) AS page_total, {body} AS body FROM ({page}) AS _p").format(
-        total=total, body=body, page=page)
+    stmt = sql.SQL("{cte}SELECT {total}::bigint AS total, count(*) AS page_total, {body} AS body "
+                   "FROM ({page}) AS _p").format(cte=source_cte, total=total, body=body, page=page)
     return Statement(stmt, b.params), kind

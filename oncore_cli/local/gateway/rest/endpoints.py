@@ -236,7 +236,7 @@ async def _read(request, state, schema, name, ctx, prefer, kind, stripped) -> Re
         if len(state.plans) > _PLAN_CACHE_SIZE:
             state.plans.popitem(last=False)
     (total, page_total, body), gucs = await transaction.run(request.app.state.db.rest, ctx, plan.query,
-                                                            plan.params, read_only=True)
+                                                            plan.params, read_only=True, gucs_in_row=True)
     status = range_status(plan.offset, page_total, total)
     content, media_type = render_body(body, kind, page_total, request.method == "HEAD")
     headers = {"Content-Range": content_range(plan.offset, page_total, total)}

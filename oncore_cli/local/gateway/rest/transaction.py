@@ -67,12 +67,14 @@ Decision = Callable[[tuple], None]   # raises PostgRESTError to roll back
 
 
 async def run(pool: AsyncConnectionPool, ctx: RequestContext, query: bytes, params: dict[str, Any], *,
-              read_only: bool, decide: Decision | None = None) -> tuple[tuple, tuple]:
+              read_only: bool, decide: Decision | None = None, gucs_in_row: bool = False) -> tuple[tuple, tuple]:
     """Run the main statement in the request's transaction; return its first row as
     (total | None, page_total, body, *rest), and the (response.status, response.headers) GUCs."""
     setup, setup_params = setup_statement(ctx, read_only)
     main, names = wire.to_positional(query)
-    commands = [(setup, setup_params), (main, [params[n] for n in names]), (_RESPONSE_GUCS, [])]
+    commands = [(setup, setup_params), (main, [params[n] for n in names])]
+    if not gucs_in_row:   # the main statement does not carry them as its last two columns: ask separately
+        commands.append((_RESPONSE_GUCS, []))
     if decide is not None:
         commands.insert(0, (_BEGIN, []))
     try:
@@ -85,8 +87,11 @@ async def run(pool: AsyncConnectionPool, ctx: RequestContext, query: bytes, para
                     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                         await conn.rollback()
                     results = await wire.pipeline(conn, commands)
-                row = _typed(wire.row_values(results[-2]))
-                gucs = wire.row_values(results[-1])
+                if gucs_in_row:
+                    values = wire.row_values(results[-1])
+                    row, gucs = _typed(values[:-2]), values[-2:]
+                else:
+                    row, gucs = _typed(wire.row_values(results[-2])), wire.row_values(results[-1])
                 if decide is not None:
                     try:
                         decide(row)
