@@ -96,6 +96,51 @@ def loadgen_main(args: str) -> None:
     print(json.dumps(result))
 
 
+def pgbench_anchor(info, token: str, org_id: str, seconds: int, connections: int) -> dict | None:
+    """The same SQL the gateway runs for this request (setup + main statement, prepared), straight from pgbench:
+    what PostgreSQL alone achieves on this machine."""
+    if not shutil.which("pgbench"):
+        return None
+    import psycopg
+    from urllib.parse import urlsplit
+
+    from oncore_cli.local.gateway.jwt import decode
+    from oncore_cli.local.gateway.rest import builder, query, schema_cache, wire
+
+    async def main_sql() -> str:
+        async with await psycopg.AsyncConnection.connect(info.db_url, autocommit=True) as conn:
+            cache = await schema_cache.load(conn)
+        parsed = query.parse_query([("org_id", f"eq.{org_id}"), ("limit", "20")])
+        stmt = builder.build_read(cache, "public", "shows", parsed, count=False, shape="array")
+        text, names = wire.to_positional(stmt.sql_bytes())
+        assert names == ("p0",)
+        return text.decode().replace("$1", f"'{org_id}'")
+
+    claims = json.dumps(decode(token, info.jwt_secret)).replace("'", "''")
+    script = (
+        "BEGIN;\n"
+        "select set_config('transaction_read_only', 'on', true), "
+        "set_config('search_path', '\"public\", \"extensions\"', true), set_config('statement_timeout', '8s', true), "
+        f"set_config('role', 'authenticated', true), set_config('request.jwt.claims', '{claims}', true), "
+        "set_config('request.method', 'GET', true), set_config('request.path', '/shows', true), "
+        "set_config('request.headers', '{}', true), set_config('request.cookies', '{}', true);\n"
+        f"{asyncio.run(main_sql())};\nCOMMIT;\n")
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(script)
+    url = urlsplit(info.db_url)
+    try:
+        out = subprocess.run(["pgbench", "-n", "-M", "prepared", "-c", str(connections), "-j", "2", "-T", str(seconds),
+                              "-f", f.name, "-h", url.hostname, "-p", str(url.port), "-U", url.username, url.path[1:]],
+                             capture_output=True, text=True, env={**os.environ, "PGPASSWORD": url.password or ""})
+    finally:
+        os.unlink(f.name)
+    tps = re.search(r"tps = ([\d.]+)", out.stdout)
+    latency = re.search(r"latency average = ([\d.]+) ms", out.stdout)
+    if not tps:
+        return None
+    return {"rps": float(tps[1]), "avg_ms": float(latency[1]) if latency else float("nan")}
+
+
 # -- a multi-worker gateway for comparison -----------------------------------------------------------------------
 
 def factory():
@@ -180,6 +225,7 @@ def main() -> None:
                     time.sleep(0.1)
             targets.append((f"{args.workers} workers", f"http://127.0.0.1:{port}"))
 
+        first: dict = {}
         print(f"REST throughput, {args.connections} concurrent clients, {seconds} s per run, "
               f"{os.cpu_count()} CPUs shared with PostgreSQL")
         for label, base in targets:
@@ -187,6 +233,7 @@ def main() -> None:
             rest = run_load(base + path, headers, seconds, args.connections, args.max_requests)
             anchor = run_load(base + "/auth/v1/health", {"apikey": info.anon_key}, seconds, args.connections,
                               args.max_requests)
+            first = first if label != targets[0][0] else rest
             print(f"\n[{label}] load generator: {rest['tool']}")
             print(f"  GET /rest/v1/shows?org_id=eq.X&limit=20 (RLS): {rest['rps']:8.0f} req/s  "
                   f"p50 {rest['p50_ms']:6.1f} ms  p99 {rest['p99_ms']:6.1f} ms  errors {rest['errors']}")
@@ -195,6 +242,11 @@ def main() -> None:
             print(f"  ratio REST / anchor: {rest['rps'] / anchor['rps']:.2f}   goal: >= {GOAL_RPS} req/s "
                   f"({'met' if rest['rps'] >= GOAL_RPS else 'not met'}), p99 <= {GOAL_P99_MS:.0f} ms "
                   f"({'met' if rest['p99_ms'] <= GOAL_P99_MS else 'not met'})")
+        pg = pgbench_anchor(info, token, org_id, seconds, args.connections)
+        if pg:
+            print(f"\nanchor: pgbench, same SQL (BEGIN; set_config ...; main query; COMMIT), {args.connections} "
+                  f"backends: {pg['rps']:8.0f} tx/s  avg {pg['avg_ms']:.1f} ms")
+            print(f"  ratio gateway (1 worker) / pgbench: {first['rps'] / pg['rps']:.2f}")
         print(f"\nreproduce: python bench/bench_rest.py --seconds {seconds} --connections {args.connections}"
               + (f" --workers {args.workers}" if args.workers else ""))
     finally:
