@@ -196,5 +196,8 @@ def token(ctx: typer.Context) -> None:
     Examples:
       $ curl -H "Authorization: Bearer $(oncore auth token)" ...
     """
-    app_ = get_app(ctx)
-    app_.output.raw(app_.api.access_token())
+    run_token(get_app(ctx))
+
+
+def run_token(app: App) -> None:
+    app.output.raw(app.api.access_token())

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from oncore_cli.core.cli import FormatOpt, JsonOpt, OrgOpt, YesOpt, noun
 from oncore_cli.core.context import get_app
 
+if TYPE_CHECKING:
+    from oncore_cli.core.context import App
+
 app = noun("Members of an organization and their roles (owner, admin, member, viewer).")
 MemberArg = Annotated[str, typer.Argument(metavar="MEMBER", help="E-mail, user id or unique id prefix.")]
 RoleOpt = Annotated[str, typer.Option("--role", "-r", metavar="ROLE", help="owner, admin, member or viewer.")]
+
+
+@dataclass
+class MemberOptions:
+    member: str | None = None  # e-mail (add) or e-mail / user id / prefix (set-role, remove)
+    role: str | None = None
+    org: str | None = None
+    json: bool = False
+    fmt: str | None = None
+    yes: bool = False
+
 
 
 def _columns():
@@ -29,12 +44,15 @@ def list_(ctx: typer.Context, org: OrgOpt = None, json: JsonOpt = False, fmt: Fo
       $ oncore members list
       $ oncore members list --org nlt --json
     """
+    run_list(MemberOptions(org=org, json=json, fmt=fmt), get_app(ctx))
+
+
+def run_list(opts: MemberOptions, app_: App) -> None:
     from oncore_cli.services.orgs import OrganizationService
 
-    app_ = get_app(ctx)
-    found = app_.org(org)
+    found = app_.org(opts.org)
     rows = [m.data() for m in OrganizationService(app_.api).members(found)]
-    app_.output.with_format(fmt, json).rows(rows, _columns())
+    app_.output.with_format(opts.fmt, opts.json).rows(rows, _columns())
 
 
 @app.command("add")
@@ -46,14 +64,17 @@ def add(ctx: typer.Context, email: Annotated[str, typer.Argument(metavar="EMAIL"
     Examples:
       $ oncore members add pm@example.com --role admin
     """
+    run_add(MemberOptions(email, role, org, json), get_app(ctx))
+
+
+def run_add(opts: MemberOptions, app_: App) -> None:
     from oncore_cli.services.orgs import OrganizationService, check_role
 
-    check_role(role)
-    app_ = get_app(ctx)
-    found = app_.org(org)
-    member = OrganizationService(app_.api).add_member(found, email, role)
+    check_role(opts.role)
+    found = app_.org(opts.org)
+    member = OrganizationService(app_.api).add_member(found, opts.member, opts.role)
     app_.output.message(f"Added {member.email} to {found.slug} as {member.role}.")
-    if json:
+    if opts.json:
         app_.output.with_format(None, True).item(member.data(), _columns())
 
 
@@ -65,12 +86,15 @@ def set_role(ctx: typer.Context, member: MemberArg, role: RoleOpt, org: OrgOpt =
     Examples:
       $ oncore members set-role pm@example.com --role viewer
     """
+    run_set_role(MemberOptions(member, role, org), get_app(ctx))
+
+
+def run_set_role(opts: MemberOptions, app_: App) -> None:
     from oncore_cli.services.orgs import OrganizationService, check_role
 
-    check_role(role)
-    app_ = get_app(ctx)
-    found = app_.org(org)
-    changed = OrganizationService(app_.api).set_role(found, member, role)
+    check_role(opts.role)
+    found = app_.org(opts.org)
+    changed = OrganizationService(app_.api).set_role(found, opts.member, opts.role)
     app_.output.message(f"{changed.email} is now {changed.role} in {found.slug}.")
 
 
@@ -82,12 +106,15 @@ def remove(ctx: typer.Context, member: MemberArg, org: OrgOpt = None, yes: YesOp
     Examples:
       $ oncore members remove pm@example.com --yes
     """
+    run_remove(MemberOptions(member, org=org, yes=yes), get_app(ctx))
+
+
+def run_remove(opts: MemberOptions, app_: App) -> None:
     from oncore_cli.services.orgs import OrganizationService
 
-    app_ = get_app(ctx)
-    found = app_.org(org)
+    found = app_.org(opts.org)
     service = OrganizationService(app_.api)
-    target = service.member(found, member)
-    app_.confirm(f"Remove {target.email} from {found.slug}?", yes=yes)
+    target = service.member(found, opts.member)
+    app_.confirm(f"Remove {target.email} from {found.slug}?", yes=opts.yes)
     service.remove_member(found, target.user_id)
     app_.output.message(f"Removed {target.email} from {found.slug}.")

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from oncore_cli.core.cli import FormatOpt, JsonOpt, YesOpt, noun
 from oncore_cli.core.context import get_app
 
+if TYPE_CHECKING:
+    from oncore_cli.core.context import App
+
 app = noun("Organizations: the touring parties you work for.")
 OrgArg = Annotated[str, typer.Argument(metavar="ORG", help="Slug, name, id or unique id prefix.")]
+
+
+@dataclass
+class OrgOptions:
+    org: str | None = None     # the organization acted on (slug, name, id or prefix)
+    name: str | None = None    # create / rename
+    slug: str | None = None    # create / rename
+    use: bool = True           # create: make it the default
+    json: bool = False
+    fmt: str | None = None
+    yes: bool = False
 
 
 def _columns():
@@ -28,11 +43,14 @@ def list_(ctx: typer.Context, json: JsonOpt = False, fmt: FormatOpt = None) -> N
       $ oncore orgs list
       $ oncore orgs list --format csv > orgs.csv
     """
+    run_list(OrgOptions(json=json, fmt=fmt), get_app(ctx))
+
+
+def run_list(opts: OrgOptions, app_: App) -> None:
     from oncore_cli.core.output import Column
     from oncore_cli.services.orgs import OrganizationService
 
-    app_ = get_app(ctx)
-    out = app_.output.with_format(fmt, json)
+    out = app_.output.with_format(opts.fmt, opts.json)
     default = app_.settings.org
     rows = [o.data() | {"default": default in (o.slug, o.id)} for o in OrganizationService(app_.api).list()]
     columns = [Column("default", "", lambda r: "*" if r["default"] else ""), *_columns()]
@@ -51,14 +69,17 @@ def create(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME
       $ oncore orgs create "Northern Lights Touring"
       $ oncore orgs create "Northern Lights" --slug nlt --json
     """
+    run_create(OrgOptions(name=name, slug=slug, use=use, json=json), get_app(ctx))
+
+
+def run_create(opts: OrgOptions, app_: App) -> None:
     from oncore_cli.services.orgs import OrganizationService
 
-    app_ = get_app(ctx)
-    org = OrganizationService(app_.api).create(name, slug)
-    if use:
+    org = OrganizationService(app_.api).create(opts.name, opts.slug)
+    if opts.use:
         _set_default(app_, org.slug)
-    app_.output.message(f"Created organization {org.name} ({org.slug})" + (", now the default." if use else "."))
-    if json:
+    app_.output.message(f"Created organization {org.name} ({org.slug})" + (", now the default." if opts.use else "."))
+    if opts.json:
         app_.output.with_format(None, True).item(org.data(), _columns())
 
 
@@ -71,11 +92,14 @@ def show(ctx: typer.Context, org: Annotated[Optional[str], typer.Argument(metava
     Examples:
       $ oncore orgs show nlt --json
     """
+    run_show(OrgOptions(org=org, json=json), get_app(ctx))
+
+
+def run_show(opts: OrgOptions, app_: App) -> None:
     from oncore_cli.core.output import Column
 
-    app_ = get_app(ctx)
-    record = app_.org(org).data()
-    app_.output.with_format(None, json).item(record, [*_columns(), Column("created_at", "Created")])
+    record = app_.org(opts.org).data()
+    app_.output.with_format(None, opts.json).item(record, [*_columns(), Column("created_at", "Created")])
 
 
 @app.command("use")
@@ -86,10 +110,13 @@ def use(ctx: typer.Context, org: OrgArg) -> None:
     Examples:
       $ oncore orgs use nlt
     """
+    run_use(OrgOptions(org=org), get_app(ctx))
+
+
+def run_use(opts: OrgOptions, app_: App) -> None:
     from oncore_cli.services.orgs import OrganizationService
 
-    app_ = get_app(ctx)
-    found = OrganizationService(app_.api).get(org)
+    found = OrganizationService(app_.api).get(opts.org)
     _set_default(app_, found.slug)
     app_.output.message(f"Default organization: {found.name} ({found.slug}).")
 
@@ -114,15 +141,18 @@ def rename(ctx: typer.Context, org: OrgArg, name: Annotated[str, typer.Argument(
     Examples:
       $ oncore orgs rename nlt "Northern Lights Live" --slug nll
     """
+    run_rename(OrgOptions(org=org, name=name, slug=slug, json=json), get_app(ctx))
+
+
+def run_rename(opts: OrgOptions, app_: App) -> None:
     from oncore_cli.services.orgs import OrganizationService
 
-    app_ = get_app(ctx)
-    old = OrganizationService(app_.api).get(org)
-    renamed = OrganizationService(app_.api).rename(old.id, name, slug)
+    old = OrganizationService(app_.api).get(opts.org)
+    renamed = OrganizationService(app_.api).rename(old.id, opts.name, opts.slug)
     if app_.settings.org in (old.slug, old.id) and renamed.slug != old.slug:
         _set_default(app_, renamed.slug)
     app_.output.message(f"Renamed {old.slug} to {renamed.name} ({renamed.slug}).")
-    if json:
+    if opts.json:
         app_.output.with_format(None, True).item(renamed.data(), _columns())
 
 
@@ -134,12 +164,15 @@ def delete(ctx: typer.Context, org: OrgArg, yes: YesOpt = False) -> None:
     Examples:
       $ oncore orgs delete nlt --yes
     """
+    run_delete(OrgOptions(org=org, yes=yes), get_app(ctx))
+
+
+def run_delete(opts: OrgOptions, app_: App) -> None:
     from oncore_cli.services.orgs import OrganizationService
 
-    app_ = get_app(ctx)
     service = OrganizationService(app_.api)
-    found = service.get(org)
-    app_.confirm(f"Delete {found.name} ({found.slug}) with all its venues, shows and advances?", yes=yes)
+    found = service.get(opts.org)
+    app_.confirm(f"Delete {found.name} ({found.slug}) with all its venues, shows and advances?", yes=opts.yes)
     service.delete(found.id)
     profile = app_.config.profiles.get(app_.settings.profile)
     if profile and profile.org in (found.slug, found.id):

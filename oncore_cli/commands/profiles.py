@@ -38,11 +38,15 @@ def list_(ctx: typer.Context, json: JsonOpt = False, fmt: FormatOpt = None) -> N
       $ oncore profiles list
       $ oncore profiles list --json
     """
+    app_ = get_app(ctx)
+    run_list(app_.output.with_format(fmt, json), app_)
+
+
+def run_list(out, app_: App) -> None:
     from oncore_cli.core.output import Column
 
-    app_ = get_app(ctx)
     rows = [_record(app_, name) for name in sorted(app_.config.profiles)]
-    app_.output.with_format(fmt, json).rows(rows, [
+    out.rows(rows, [
         Column("current", "", lambda r: "*" if r["current"] else ""), Column("name", "Name"),
         Column("url", "URL"), Column("org", "Org")], empty="no profiles yet: run oncore login")
 
@@ -55,11 +59,18 @@ def use(ctx: typer.Context, name: NameArg) -> None:
     Examples:
       $ oncore profiles use staging
     """
+    run_use(name, get_app(ctx))
+
+
+def _known(app_: App, name: str) -> None:
     from oncore_cli.core.errors import NotFoundError
 
-    app_ = get_app(ctx)
     if name not in app_.config.profiles:
         raise NotFoundError(f"profile {name!r} not found: see oncore profiles list")
+
+
+def run_use(name: str, app_: App) -> None:
+    _known(app_, name)
     app_.config.current = name
     app_.save_config()
     app_.output.message(f"Using profile {name}.")
@@ -75,17 +86,18 @@ def show(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="[NAME]
       $ oncore profiles show
       $ oncore profiles show staging --json
     """
-    from oncore_cli.core.errors import NotFoundError
+    app_ = get_app(ctx)
+    run_show(name or app_.settings.profile, app_.output.with_format(None, json), app_)
+
+
+def run_show(name: str, out, app_: App) -> None:
     from oncore_cli.core.output import Column
 
-    app_ = get_app(ctx)
-    name = name or app_.settings.profile
-    if name not in app_.config.profiles:
-        raise NotFoundError(f"profile {name!r} not found: see oncore profiles list")
+    _known(app_, name)
     record = _record(app_, name)
     session = app_.credentials.get(name)
     record["logged_in_as"] = session.email if session else None
-    app_.output.with_format(None, json).item(record, [
+    out.item(record, [
         Column("name", "Name"), Column("url", "URL"), Column("anon_key", "Anon key"), Column("org", "Org"),
         Column("logged_in_as", "Logged in as"), Column("current", "Current")])
 
@@ -98,11 +110,11 @@ def remove(ctx: typer.Context, name: NameArg, yes: YesOpt = False) -> None:
     Examples:
       $ oncore profiles remove staging --yes
     """
-    from oncore_cli.core.errors import NotFoundError
+    run_remove(name, yes, get_app(ctx))
 
-    app_ = get_app(ctx)
-    if name not in app_.config.profiles:
-        raise NotFoundError(f"profile {name!r} not found: see oncore profiles list")
+
+def run_remove(name: str, yes: bool, app_: App) -> None:
+    _known(app_, name)
     app_.confirm(f"Remove profile {name} and its tokens?", yes=yes)
     app_.credentials.delete(name)
     del app_.config.profiles[name]

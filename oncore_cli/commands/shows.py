@@ -188,7 +188,11 @@ def show(ctx: typer.Context, show_ref: ShowArg, org: OrgOpt = None, json: JsonOp
       $ oncore shows show 7c1e --json
     """
     app_ = get_app(ctx)
-    app_.output.with_format(None, json).item(_service(app_, org).get(show_ref).data(), detail_columns())
+    run_show(show_ref, org, app_.output.with_format(None, json), app_)
+
+
+def run_show(show_ref: str, org: str | None, out, app_: App) -> None:
+    out.item(_service(app_, org).get(show_ref).data(), detail_columns())
 
 
 # -- update ----------------------------------------------------------------------------------------------------

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from oncore_cli.core.cli import FormatOpt, JsonOpt, OrgOpt, YesOpt, noun
 from oncore_cli.core.context import get_app
+
+if TYPE_CHECKING:
+    from oncore_cli.core.context import App
 
 app = noun("Venues: the rooms your organization plays.")
 VenueArg = Annotated[str, typer.Argument(metavar="VENUE", help="Name, external ref, id or unique id prefix.")]
@@ -41,7 +45,37 @@ def detail_columns():
             Column("notes", "Notes"), Column("external_ref", "External ref")]
 
 
-def _service(app_, org):
+@dataclass
+class VenueFields:
+    """What create and update can set, named as the columns are."""
+
+    name: str | None = None
+    city: str | None = None
+    country: str | None = None
+    timezone: str | None = None
+    capacity: int | None = None
+    address: str | None = None
+    postcode: str | None = None
+    region: str | None = None
+    venue_type: str | None = None
+    notes: str | None = None
+    external_ref: str | None = None
+
+    def given(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass
+class VenueOptions:
+    venue: str | None  # the venue to show, update or delete
+    fields: VenueFields
+    org: str | None = None
+    json: bool = False
+    fmt: str | None = None
+    yes: bool = False
+
+
+def _service(app_: App, org: str | None):
     from oncore_cli.services.venues import VenueService
 
     return VenueService(app_.api, app_.org(org).id)
@@ -49,7 +83,7 @@ def _service(app_, org):
 
 @app.command("list")
 def list_(ctx: typer.Context, city: CityOpt = None,
-          name: Annotated[Optional[str], typer.Option("--name", metavar="NAME", help="Part of the venue name.")] = None,
+          name: Annotated[Optional[str], typer.Option("--name", metavar="TEXT", help="Part of the venue name.")] = None,
           org: OrgOpt = None, json: JsonOpt = False, fmt: FormatOpt = None) -> None:
     """List venues, optionally filtered by city or part of the name.
 
@@ -58,30 +92,35 @@ def list_(ctx: typer.Context, city: CityOpt = None,
       $ oncore venues list --city berlin
       $ oncore venues list --format csv > venues.csv
     """
-    app_ = get_app(ctx)
-    rows = [v.data() for v in _service(app_, org).list(city=city, name=name)]
-    app_.output.with_format(fmt, json).rows(rows, list_columns(), empty="no venues found")
+    run_list(VenueOptions(None, VenueFields(name=name, city=city), org, json, fmt), get_app(ctx))
+
+
+def run_list(opts: VenueOptions, app_: App) -> None:
+    rows = [v.data() for v in _service(app_, opts.org).list(city=opts.fields.city, name=opts.fields.name)]
+    app_.output.with_format(opts.fmt, opts.json).rows(rows, list_columns(), empty="no venues found")
 
 
 @app.command("create")
-def create(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME", help="Venue name.")], city: CityOpt = None,
-           country: CountryOpt = None, timezone: TimezoneOpt = None, capacity: CapacityOpt = None,
-           address: AddressOpt = None, postcode: PostcodeOpt = None, region: RegionOpt = None,
-           venue_type: TypeOpt = None, notes: NotesOpt = None, external_ref: RefOpt = None,
-           org: OrgOpt = None, json: JsonOpt = False) -> None:
+def create(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME", help="Venue name.")],
+           city: CityOpt = None, country: CountryOpt = None, timezone: TimezoneOpt = None,
+           capacity: CapacityOpt = None, address: AddressOpt = None, postcode: PostcodeOpt = None,
+           region: RegionOpt = None, venue_type: TypeOpt = None, notes: NotesOpt = None,
+           external_ref: RefOpt = None, org: OrgOpt = None, json: JsonOpt = False) -> None:
     """Create a venue. Show times at it are local to its --timezone.
 
     \b
     Examples:
       $ oncore venues create "Columbiahalle" --city Berlin --country DE --timezone Europe/Berlin --capacity 3500
     """
-    app_ = get_app(ctx)
-    values = {"name": name, "city": city, "country": country, "timezone": timezone, "capacity": capacity,
-              "address": address, "postcode": postcode, "region": region, "venue_type": venue_type,
-              "notes": notes, "external_ref": external_ref}
-    venue = _service(app_, org).create({k: v for k, v in values.items() if v is not None})
+    fields = VenueFields(name, city, country, timezone, capacity, address, postcode, region, venue_type, notes,
+                         external_ref)
+    run_create(VenueOptions(None, fields, org, json), get_app(ctx))
+
+
+def run_create(opts: VenueOptions, app_: App) -> None:
+    venue = _service(app_, opts.org).create(opts.fields.given())
     app_.output.message(f"Created venue {venue.name} ({venue.id[:8]}).")
-    if json:
+    if opts.json:
         app_.output.with_format(None, True).item(venue.data(), detail_columns())
 
 
@@ -94,8 +133,12 @@ def show(ctx: typer.Context, venue: VenueArg, org: OrgOpt = None, json: JsonOpt 
       $ oncore venues show columbiahalle
       $ oncore venues show 3f2a --json
     """
-    app_ = get_app(ctx)
-    app_.output.with_format(None, json).item(_service(app_, org).get(venue).data(), detail_columns())
+    run_show(VenueOptions(venue, VenueFields(), org, json), get_app(ctx))
+
+
+def run_show(opts: VenueOptions, app_: App) -> None:
+    found = _service(app_, opts.org).get(opts.venue)
+    app_.output.with_format(None, opts.json).item(found.data(), detail_columns())
 
 
 @app.command("update")
@@ -110,13 +153,15 @@ def update(ctx: typer.Context, venue: VenueArg, name: NameOpt = None, city: City
     Examples:
       $ oncore venues update columbiahalle --capacity 3600
     """
-    app_ = get_app(ctx)
-    values = {"name": name, "city": city, "country": country, "timezone": timezone, "capacity": capacity,
-              "address": address, "postcode": postcode, "region": region, "venue_type": venue_type,
-              "notes": notes, "external_ref": external_ref}
-    updated = _service(app_, org).update(venue, {k: v for k, v in values.items() if v is not None})
+    fields = VenueFields(name, city, country, timezone, capacity, address, postcode, region, venue_type, notes,
+                         external_ref)
+    run_update(VenueOptions(venue, fields, org, json), get_app(ctx))
+
+
+def run_update(opts: VenueOptions, app_: App) -> None:
+    updated = _service(app_, opts.org).update(opts.venue, opts.fields.given())
     app_.output.message(f"Updated venue {updated.name}.")
-    if json:
+    if opts.json:
         app_.output.with_format(None, True).item(updated.data(), detail_columns())
 
 
@@ -128,9 +173,12 @@ def delete(ctx: typer.Context, venue: VenueArg, org: OrgOpt = None, yes: YesOpt 
     Examples:
       $ oncore venues delete columbiahalle --yes
     """
-    app_ = get_app(ctx)
-    service = _service(app_, org)
-    found = service.get(venue)
-    app_.confirm(f"Delete venue {found.name}?", yes=yes)
+    run_delete(VenueOptions(venue, VenueFields(), org, yes=yes), get_app(ctx))
+
+
+def run_delete(opts: VenueOptions, app_: App) -> None:
+    service = _service(app_, opts.org)
+    found = service.get(opts.venue)
+    app_.confirm(f"Delete venue {found.name}?", yes=opts.yes)
     service.delete(found.id)
     app_.output.message(f"Deleted venue {found.name}.")
