@@ -225,3 +225,11 @@ def test_volatile_setof_function_with_count_runs_once(rest, stack, seeded):
         with psycopg.connect(stack.db_url, autocommit=True) as conn:
             conn.execute(f"drop function public.{name}()")
             conn.execute("notify pgrst, 'reload schema'")
+
+
+def test_cors_preflight(rest):
+    response = rest.options("/shows", headers={"Origin": "http://localhost:3000",
+                                               "Access-Control-Request-Method": "PATCH"})
+    assert response.status_code == 200
+    assert "PATCH" in response.headers["access-control-allow-methods"]
+    assert "prefer" in response.headers["access-control-allow-headers"]

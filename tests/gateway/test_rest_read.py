@@ -216,3 +216,23 @@ def test_views_and_other_tables_are_reachable(world):
     members = world.ca.table("org_members").select("role,organizations(slug)").eq(
         "org_id", world.org_a["id"]).execute().data
     assert members == [{"role": "owner", "organizations": {"slug": world.org_a["slug"]}}]
+
+
+def test_spread_to_one_embed(world):
+    rows = (world.ca.table("shows").select("title,...venues(city,venue:name)").eq("org_id", world.org_a["id"])
+            .order("date").limit(2).execute().data)
+    assert rows == [{"title": "Alpha", "city": "Berlin", "venue": "Huxleys"},
+                    {"title": "Beta", "city": "Berlin", "venue": "Huxleys"}]
+
+
+def test_json_path_filter_and_order(world):
+    rows = (world.ca.table("venues").select("name").eq("org_id", world.org_a["id"])
+            .eq("contacts->0->>name", "Ann").execute().data)
+    assert rows == [{"name": "Huxleys"}]
+
+
+def test_embedded_filter_by_alias_or_table_name(world):
+    for key in ("v.city", "venues.city"):
+        rows = (world.ca.table("shows").select("title,v:venues!inner(city)").eq("org_id", world.org_a["id"])
+                .eq(key, "Berlin").order("date").execute().data)
+        assert titles(rows) == ["Alpha", "Beta"], key

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from oncore_cli.local.gateway.rest.endpoints import (RestState, not_found_endpoint, root_endpoint, rpc_endpoint,
-                                                     table_endpoint)
+from oncore_cli.local.gateway.rest.endpoints import (RestState, not_found_endpoint, options_endpoint, root_endpoint,
+                                                     rpc_endpoint, table_endpoint)
 
 _TABLE_METHODS = ["GET", "HEAD", "POST", "PATCH", "DELETE", "PUT"]
 
 routes = [
+    Route("/{path:path}", options_endpoint, methods=["OPTIONS"]),
     Route("/", root_endpoint, methods=["GET", "HEAD"]),
     Route("/rpc/{name}", rpc_endpoint, methods=_TABLE_METHODS),
     Route("/{name}", table_endpoint, methods=_TABLE_METHODS),

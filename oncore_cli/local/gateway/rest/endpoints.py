@@ -17,7 +17,7 @@ from oncore_cli.local.gateway.rest import builder, transaction
 from oncore_cli.local.gateway.rest.auth import Authenticator, Identity
 from oncore_cli.local.gateway.rest.errors import (PostgRESTError, invalid_body, invalid_range, not_acceptable,
                                                   schema_not_exposed, singular)
-from oncore_cli.local.gateway.rest.query import Prefer, ReadQuery, parse_prefer, parse_query, parse_range_header
+from oncore_cli.local.gateway.rest.query import Prefer, parse_prefer, parse_query, parse_range_header
 from oncore_cli.local.gateway.rest.schema_cache import EXPOSED_SCHEMAS, Function, SchemaCacheHolder
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -259,7 +259,7 @@ def _check_affected(prefer: Prefer, kind: str, representation: bool):
 
 def _mutation_response(row: tuple, status: int, kind: str, m: builder.Mutation, prefer: Prefer,
                        applied: list[str], range_value: str) -> Response:
-    total, page_total, body = row[0], row[1], row[2]
+    page_total, body = row[1], row[2]
     ret = prefer.get("return")
     if ret:
         applied.append(f"return={ret}")
@@ -375,7 +375,7 @@ def resolve_function(functions: list[Function], schema: str, name: str, keys: li
     if len(named) > 1:
         raise PostgRESTError(
             300, "PGRST203",
-            f"Could not choose the best candidate function between: "
+            "Could not choose the best candidate function between: "
             + ", ".join(f"{schema}.{name}({', '.join(p.name + ' => ' + p.type for p in f.params)})" for f in named),
             None, "Try renaming the parameters or the function itself in the database so function overloading "
                   "can be resolved")
@@ -457,6 +457,23 @@ async def root_endpoint(request: Request) -> Response:
     body = {"swagger": "2.0", "info": {"title": "oncore local (PostgREST-compatible)", "version": "12"},
             "basePath": "/", "paths": paths}
     return Response(json.dumps(body).encode(), media_type="application/openapi+json; charset=utf-8")
+
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, PATCH, PUT, DELETE, OPTIONS, HEAD",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Accept, Accept-Language, Content-Language, "
+                                    "apikey, x-client-info, prefer, range, range-unit, accept-profile, "
+                                    "content-profile, x-retry-count",
+    "Access-Control-Expose-Headers": "Content-Encoding, Content-Location, Content-Range, Content-Type, Date, "
+                                     "Location, Server, Transfer-Encoding, Range-Unit",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+async def options_endpoint(request: Request) -> Response:
+    """CORS preflight (browsers running supabase-js), answered without touching the database."""
+    return Response(b"", status_code=200, headers=CORS_HEADERS)
 
 
 async def not_found_endpoint(request: Request) -> Response:

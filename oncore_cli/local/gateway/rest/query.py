@@ -432,7 +432,7 @@ def _split_key(key: str) -> list[str]:
             current += ch
         i += 1
     parts.append(current)
-    return [p if p.startswith('"') else p for p in parts]
+    return parts
 
 
 # -- Prefer -----------------------------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 """The schema cache: tables, views, columns, primary keys, foreign keys and functions of the exposed schemas,
-read from the catalogs at startup and again on `NOTIFY pgrst, 'reload schema'` (as PostgREST does)."""
+read from the catalogs at startup and again on `NOTIFY pgrst, 'reload schema'` (as PostgREST does).
+
+Not modelled (yet): relationships of views inferred from their base tables, and many-to-many embedding through
+junction tables."""
 
 from __future__ import annotations
 
@@ -209,7 +212,6 @@ async def load(conn: psycopg.AsyncConnection, schemas: list[str] = EXPOSED_SCHEM
                 settings[key] = value
         await cur.execute(_TYPES_SQL, args)
         cache.types = {r[0] for r in await cur.fetchall()}
-    _add_view_relationships(cache)
     return cache
 
 
@@ -228,13 +230,6 @@ def _function(row) -> Function:
     return_table = f"{rt_schema}.{rt_table}" if rt_table and rt_kind in ("r", "v", "m", "f", "p") else None
     return Function(schema, name, params, rettype, bool(retset), composite, bool(is_void), volatility,
                     return_table, out_columns)
-
-
-def _add_view_relationships(cache: SchemaCache) -> None:
-    """Views carry no constraints; PostgREST infers their keys from the base tables. Here: a view column with
-    the same name as a base-table FK column keeps that FK when the view selects from exactly that table."""
-    # Simplified: not inferred. Embedding through views needs an explicit relationship in the base tables.
-    return
 
 
 class SchemaCacheHolder:
@@ -267,11 +262,13 @@ class SchemaCacheHolder:
                 pass
 
     async def _listen(self) -> None:
+        reconnecting = False
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
                     await conn.execute("listen pgrst")
-                    await self.reload()  # whatever changed while we were not listening
+                    if reconnecting:
+                        await self.reload()  # whatever changed while we were not listening
                     async for notice in conn.notifies():
                         if notice.payload in ("", "reload schema"):
                             await self.reload()
@@ -280,4 +277,5 @@ class SchemaCacheHolder:
                 raise
             except Exception as e:  # connection lost: retry, as PostgREST's listener does
                 log.warning("schema cache listener: %s", e)
+                reconnecting = True
                 await asyncio.sleep(1)
