@@ -78,7 +78,7 @@ _oncore_options() {
         "members remove") echo "--help --org --yes -y" ;;
         "venues") echo "--help" ;;
         "venues list") echo "--city --format --help --json --name --org -o" ;;
-        "venues create") echo "--address --capacity --city --country --external-ref --help --json --notes --org --postcode --region --timezone --type --tz" ;;
+        "venues create") echo "--address --capacity --city --country --external-ref --help --json --name --notes --org --postcode --region --timezone --type --tz" ;;
         "venues show") echo "--help --json --org" ;;
         "venues update") echo "--address --capacity --city --country --external-ref --help --json --name --notes --org --postcode --region --timezone --type --tz" ;;
         "venues delete") echo "--help --org --yes -y" ;;

@@ -164,6 +164,7 @@ complete -c oncore -n "test (__oncore_path) = 'venues create'" -l country
 complete -c oncore -n "test (__oncore_path) = 'venues create'" -l external-ref
 complete -c oncore -n "test (__oncore_path) = 'venues create'" -l help
 complete -c oncore -n "test (__oncore_path) = 'venues create'" -l json
+complete -c oncore -n "test (__oncore_path) = 'venues create'" -l name
 complete -c oncore -n "test (__oncore_path) = 'venues create'" -l notes
 complete -c oncore -n "test (__oncore_path) = 'venues create'" -l org
 complete -c oncore -n "test (__oncore_path) = 'venues create'" -l postcode

@@ -76,7 +76,7 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
         'members remove' = @('--help', '--org', '--yes', '-y')
         'venues' = @('--help')
         'venues list' = @('--city', '--format', '--help', '--json', '--name', '--org', '-o')
-        'venues create' = @('--address', '--capacity', '--city', '--country', '--external-ref', '--help', '--json', '--notes', '--org', '--postcode', '--region', '--timezone', '--type', '--tz')
+        'venues create' = @('--address', '--capacity', '--city', '--country', '--external-ref', '--help', '--json', '--name', '--notes', '--org', '--postcode', '--region', '--timezone', '--type', '--tz')
         'venues show' = @('--help', '--json', '--org')
         'venues update' = @('--address', '--capacity', '--city', '--country', '--external-ref', '--help', '--json', '--name', '--notes', '--org', '--postcode', '--region', '--timezone', '--type', '--tz')
         'venues delete' = @('--help', '--org', '--yes', '-y')

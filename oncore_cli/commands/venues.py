@@ -101,8 +101,9 @@ def run_list(opts: VenueOptions, app_: App) -> None:
 
 
 @app.command("create")
-def create(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME", help="Venue name.")],
-           city: CityOpt = None, country: CountryOpt = None, timezone: TimezoneOpt = None,
+def create(ctx: typer.Context,
+           name: Annotated[Optional[str], typer.Argument(metavar="NAME", help="Venue name (or --name).")] = None,
+           name_option: NameOpt = None, city: CityOpt = None, country: CountryOpt = None, timezone: TimezoneOpt = None,
            capacity: CapacityOpt = None, address: AddressOpt = None, postcode: PostcodeOpt = None,
            region: RegionOpt = None, venue_type: TypeOpt = None, notes: NotesOpt = None,
            external_ref: RefOpt = None, org: OrgOpt = None, json: JsonOpt = False) -> None:
@@ -111,9 +112,12 @@ def create(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME
     \b
     Examples:
       $ oncore venues create "Columbiahalle" --city Berlin --country DE --timezone Europe/Berlin --capacity 3500
+      $ oncore venues create --name "Palladium" --city Köln --country DE --timezone Europe/Berlin
     """
-    fields = VenueFields(name, city, country, timezone, capacity, address, postcode, region, venue_type, notes,
-                         external_ref)
+    if name and name_option and name != name_option:
+        raise typer.BadParameter("give the name once, as NAME or --name")
+    fields = VenueFields(name or name_option, city, country, timezone, capacity, address, postcode, region,
+                         venue_type, notes, external_ref)
     run_create(VenueOptions(None, fields, org, json), get_app(ctx))
 
 

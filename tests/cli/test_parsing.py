@@ -37,7 +37,7 @@ def test_export_flags(oncore, captured):
     ("shows", "create"),                                   # --date is required
     ("shows", "create", "-d", "2026-05-01", "--capacity", "-1"),
     ("shows", "list", "--limit", "0"),
-    ("venues", "create"),                                  # NAME is required
+    ("venues", "create", "A", "--name", "B"),              # two different names
 ])
 def test_bad_flags_are_usage_errors(oncore, args):
     result = oncore(*args)

@@ -11,8 +11,8 @@ def test_venue_lifecycle(oncore, org, unique):
     assert created.exit_code == 0, created
     venue = created.json
     assert venue["country"] == "DE" and venue["capacity"] == 1200 and venue["org_id"] == org["id"]
-    oncore("venues", "create", f"Barrowland {unique}", "--city", "Glasgow", "--country", "GB", "--timezone",
-           "Europe/London")
+    assert oncore("venues", "create", "--name", f"Barrowland {unique}", "--city", "Glasgow", "--country", "GB",
+                  "--timezone", "Europe/London").exit_code == 0
     listed = oncore("venues", "list")
     assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == [f"Barrowland {unique}", f"Lido {unique}"]
     assert [v["name"] for v in oncore("venues", "list", "--city", "glas", "--json").json] == [f"Barrowland {unique}"]
@@ -37,6 +37,7 @@ def test_venue_bad_input(oncore, org, unique):
     one_line_error(oncore("venues", "create", "X", "--timezone", "Mars/Olympus"), 2, "unknown time zone 'Mars/Olympus'")
     one_line_error(oncore("venues", "create", "X", "--country", "Germany"), 2, "country")
     one_line_error(oncore("venues", "update", "nothing-like-this", "--capacity", "3"), 3, "not found")
+    one_line_error(oncore("venues", "create", "--city", "Berlin"), 2, "a venue needs a name")
     assert oncore("venues", "create", "X", "--capacity", "-4").exit_code == 2  # typer's own range check
     assert oncore("venues", "list", "--json").json == []  # nothing half-written
 
