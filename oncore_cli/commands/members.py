@@ -74,7 +74,7 @@ def run_add(opts: MemberOptions, app_: App) -> None:
     found = app_.org(opts.org)
     member = OrganizationService(app_.api).add_member(found, opts.member, opts.role)
     app_.output.message(f"Added {member.email} to {found.slug} as {member.role}.")
-    if opts.json:
+    if opts.json or app_.fmt == "json":  # the command's --json or the global one
         app_.output.with_format(None, True).item(member.data(), _columns())
 
 

@@ -79,7 +79,7 @@ def run_create(opts: OrgOptions, app_: App) -> None:
     if opts.use:
         _set_default(app_, org.slug)
     app_.output.message(f"Created organization {org.name} ({org.slug})" + (", now the default." if opts.use else "."))
-    if opts.json:
+    if opts.json or app_.fmt == "json":  # the command's --json or the global one
         app_.output.with_format(None, True).item(org.data(), _columns())
 
 
@@ -152,7 +152,7 @@ def run_rename(opts: OrgOptions, app_: App) -> None:
     if app_.settings.org in (old.slug, old.id) and renamed.slug != old.slug:
         _set_default(app_, renamed.slug)
     app_.output.message(f"Renamed {old.slug} to {renamed.name} ({renamed.slug}).")
-    if opts.json:
+    if opts.json or app_.fmt == "json":  # the command's --json or the global one
         app_.output.with_format(None, True).item(renamed.data(), _columns())
 
 

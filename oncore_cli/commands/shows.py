@@ -173,7 +173,7 @@ def run_create(opts: CreateOptions, app_: App) -> None:
     show = _service(app_, opts.org).create(date=day, venue=opts.venue, status=opts.status, times=times,
                                            **opts.fields.values())
     app_.output.message(f"Created show {show.date} at {show.venue_name or 'no venue'} ({show.id[:8]}, {show.status}).")
-    if opts.json:
+    if opts.json or app_.fmt == "json":  # the command's --json or the global one
         app_.output.with_format(None, True).item(show.data(), detail_columns())
 
 
@@ -233,7 +233,7 @@ def run_update(opts: UpdateOptions, app_: App) -> None:
         opts.show, venue=opts.venue, times=opts.fields.times(), date=parse_date(opts.date) if opts.date else None,
         status=opts.status, **opts.fields.values())
     app_.output.message(f"Updated show {updated.date} ({updated.id[:8]}).")
-    if opts.json:
+    if opts.json or app_.fmt == "json":  # the command's --json or the global one
         app_.output.with_format(None, True).item(updated.data(), detail_columns())
 
 

@@ -124,7 +124,7 @@ def create(ctx: typer.Context,
 def run_create(opts: VenueOptions, app_: App) -> None:
     venue = _service(app_, opts.org).create(opts.fields.given())
     app_.output.message(f"Created venue {venue.name} ({venue.id[:8]}).")
-    if opts.json:
+    if opts.json or app_.fmt == "json":  # the command's --json or the global one
         app_.output.with_format(None, True).item(venue.data(), detail_columns())
 
 
@@ -165,7 +165,7 @@ def update(ctx: typer.Context, venue: VenueArg, name: NameOpt = None, city: City
 def run_update(opts: VenueOptions, app_: App) -> None:
     updated = _service(app_, opts.org).update(opts.venue, opts.fields.given())
     app_.output.message(f"Updated venue {updated.name}.")
-    if opts.json:
+    if opts.json or app_.fmt == "json":  # the command's --json or the global one
         app_.output.with_format(None, True).item(updated.data(), detail_columns())
 
 

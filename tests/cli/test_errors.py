@@ -73,7 +73,9 @@ def test_global_json_flag_and_quiet(oncore, org):
     result = oncore("--json", "orgs", "list")
     assert result.json[0]["id"] == org["id"]
     quiet = oncore("--quiet", "orgs", "create", "Quiet One", "--no-use")
-    assert quiet.exit_code == 0 and quiet.stderr == ""
+    assert quiet.exit_code == 0 and quiet.stderr == "" and quiet.stdout == ""
+    created = oncore("--json", "orgs", "create", "Global Json", "--no-use")
+    assert created.exit_code == 0 and created.json["name"] == "Global Json"
 
 
 def test_version_and_help(oncore):
