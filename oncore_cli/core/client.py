@@ -82,19 +82,30 @@ class Api:
         return session.access_token
 
     def refresh(self) -> Session:
-        from oncore_cli.core.credentials import Session
+        """Trade the refresh token for a new pair and store it.
 
+        Refresh tokens are single-use, so two oncore processes refreshing at once (parallel CI jobs) would spend
+        the same token twice. A lock file serialises them; whoever comes second finds the pair the first stored."""
         current = self.session()
         if current is None or not current.refresh_token:
             raise NotLoggedIn()
-        response = self._send("POST", "/auth/v1/token", params={"grant_type": "refresh_token"},
-                              json={"refresh_token": current.refresh_token}, token=self.anon_key, retry=False)
-        if response.status_code >= 400:
-            if response.status_code >= 500:
-                raise from_postgrest(response.status_code, _json_or_none(response))
-            raise NotLoggedIn()
-        session = session_from_payload(response.json(), fallback=current)
-        self.credentials.set(self.settings.profile, session)
+        with self.credentials.lock(self.settings.profile):
+            stored = self.credentials.get(self.settings.profile)
+            if stored and stored.refresh_token != current.refresh_token \
+                    and not stored.expires_within(REFRESH_MARGIN_SECONDS):
+                self._session = stored
+                return stored
+            latest = stored or current
+            if not latest.refresh_token:
+                raise NotLoggedIn()
+            response = self._send("POST", "/auth/v1/token", params={"grant_type": "refresh_token"},
+                                  json={"refresh_token": latest.refresh_token}, token=self.anon_key, retry=False)
+            if response.status_code >= 400:
+                if response.status_code >= 500:
+                    raise from_postgrest(response.status_code, _json_or_none(response))
+                raise NotLoggedIn()
+            session = session_from_payload(response.json(), fallback=latest)
+            self.credentials.set(self.settings.profile, session)
         self._session = session
         return session
 

@@ -5,6 +5,7 @@ secret service cannot freeze the CLI."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import threading
@@ -134,6 +135,20 @@ class CredentialStore:
         write_private(self.file, json.dumps(data, indent=2))
 
     # -- API -------------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, profile: str):
+        """An exclusive lock per profile, across processes (token refresh)."""
+        import fcntl
+
+        directory = self.file.parent
+        directory.mkdir(parents=True, exist_ok=True)
+        with open(directory / f".{profile}.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def get(self, profile: str) -> Session | None:
         backend = self._backend()
         if backend is not None:

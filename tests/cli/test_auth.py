@@ -199,3 +199,22 @@ def test_service_role_key_serves_ci_without_a_login(oncore, org, stack, home):
     assert who.json["credentials"] == "ONCORE_SERVICE_ROLE_KEY"
     seen = oncore("api", "GET", f"/rest/v1/organizations?select=slug&id=eq.{org['id']}", env=env)
     assert seen.exit_code == 0 and json.loads(seen.stdout) == [{"slug": org["slug"]}]  # RLS bypassed
+
+
+def test_two_processes_refreshing_at_once_share_one_new_pair(oncore, user, home):
+    """Refresh tokens are single-use: a second refresher finds the first one's pair instead of spending the old."""
+    from oncore_cli.core.context import App
+
+    stored = json.loads(keyring.get_password("oncore", "default"))
+    stored["expires_at"] = int(time.time()) - 10
+    keyring.set_password("oncore", "default", json.dumps(stored))
+    first, second = App(), App()
+    assert first.api.session().refresh_token == second.api.session().refresh_token  # both read the stale pair
+    token_one = first.api.access_token()   # refreshes
+    calls = []
+    send = second.api._send
+    second.api._send = lambda *args, **kwargs: calls.append(args) or send(*args, **kwargs)
+    token_two = second.api.access_token()  # finds the fresh pair under the lock
+    assert calls == [] and token_one == token_two  # ... and spends nothing
+    assert second.api.session().refresh_token == first.api.session().refresh_token != stored["refresh_token"]
+    assert oncore("orgs", "list").exit_code == 0  # the stored pair still works
