@@ -42,10 +42,18 @@ def _hhmm(field: str):
     return display
 
 
+STATUS_STYLES = {"confirmed": "green", "hold": "yellow", "cancelled": "red strike"}
+
+
+def _status_style(row: dict) -> str | None:
+    return STATUS_STYLES.get(row.get("status") or "")
+
+
 def list_columns():
     from oncore_cli.core.output import Column
 
-    return [Column("date", "Date"), Column("status", "Status"), Column("venue_name", "Venue"), Column("city", "City"),
+    return [Column("date", "Date"), Column("status", "Status", style=_status_style), Column("venue_name", "Venue"),
+            Column("city", "City"),
             Column("doors_at", "Doors", _hhmm("doors_at")), Column("curfew_at", "Curfew", _hhmm("curfew_at")),
             Column("title", "Title"), Column("id", "Id", lambda r: r["id"][:8])]
 

@@ -22,6 +22,7 @@ class Column:
     key: str
     header: str
     display: Callable[[dict], Any] | None = None  # table/tsv text; defaults to the raw value
+    style: Callable[[dict], str | None] | None = None  # rich style on a terminal (NO_COLOR still applies)
 
     def text(self, row: dict) -> str:
         value = self.display(row) if self.display else row.get(self.key)
@@ -171,11 +172,14 @@ class Output:
     def _table(self, rows: Sequence[dict], columns: Sequence[Column]) -> None:
         from rich.table import Table
 
+        from rich.text import Text
+
         table = Table(box=None, pad_edge=False, header_style="bold")
         for column in columns:
             table.add_column(column.header.upper(), overflow="fold")
         for row in rows:
-            table.add_row(*(column.text(row) for column in columns))
+            table.add_row(*(Text(column.text(row), style=(column.style(row) if column.style else None) or "")
+                            for column in columns))
         console().print(table)
 
 

@@ -60,3 +60,16 @@ def test_quiet_and_formats(piped, capsys):
     assert Output("json").with_format("csv").format == "csv"
     with pytest.raises(UsageError, match="unknown format 'xml'"):
         Output().with_format("xml")
+
+
+def test_styles_only_with_colour(monkeypatch, capsys):
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("COLUMNS", "80")
+    styled = [Column("name", "Name", style=lambda r: "green")]
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    Output().rows([{"name": "Lido"}], styled)
+    assert "\x1b[32mLido" in capsys.readouterr().out
+    monkeypatch.setenv("NO_COLOR", "1")
+    Output().rows([{"name": "Lido"}], styled)
+    assert "\x1b[32m" not in capsys.readouterr().out
