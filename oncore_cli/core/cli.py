@@ -72,8 +72,7 @@ def _load(name: str, module_name: str, attribute: str):
 
     target = getattr(importlib.import_module(module_name), attribute)
     if isinstance(target, typer.Typer):  # a noun: always a group, even with a single verb (`auth token`)
-        target.rich_markup_mode = None  # plain help everywhere, as at the root
-        command = typer.main.get_group(target)
+        command = _noun_group(target)
     else:  # a plain function: a top-level verb such as `login`
         wrapper = typer.Typer(add_completion=False, rich_markup_mode=None)
         wrapper.command(name)(target)
@@ -81,6 +80,70 @@ def _load(name: str, module_name: str, attribute: str):
     command.name = name
     plain_coercion(command)
     return command
+
+
+class LazyVerbs(TyperGroup):
+    """A noun whose verbs are built when used: `oncore shows list` builds `list`, not all six verbs."""
+
+    verbs: dict = {}  # name -> typer CommandInfo, set per instance
+
+    def list_commands(self, ctx):
+        return [*self.commands, *(name for name in self.verbs if name not in self.commands)]
+
+    def get_command(self, ctx, name):
+        if name not in self.commands and name in self.verbs:
+            import typer.main
+
+            command = typer.main.get_command_from_info(self.verbs[name], pretty_exceptions_short=True,
+                                                       rich_markup_mode=None)
+            plain_coercion(command)
+            self.commands[name] = command
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx, formatter):
+        import inspect
+
+        limit = formatter.width - 6 - max((len(name) for name in self.list_commands(ctx)), default=0)
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.commands:
+                if not self.commands[name].hidden:
+                    rows.append((name, self.commands[name].get_short_help_str(limit=limit)))
+            else:
+                info = self.verbs[name]
+                text = info.short_help or info.help or inspect.getdoc(info.callback) or ""
+                rows.append((name, _short(text, limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _short(text: str, limit: int) -> str:
+    """The one-line help click would show for this docstring."""
+    try:
+        from typer._click.utils import make_default_short_help
+    except ImportError:  # typer versions that use click itself
+        from click.utils import make_default_short_help
+    return make_default_short_help(text, limit)
+
+
+def _noun_group(target: typer.Typer):
+    """The click group of a noun, its verbs left unbuilt (typer would build every verb's parameters)."""
+    import copy
+
+    import typer.main
+
+    target.rich_markup_mode = None  # plain help everywhere, as at the root
+    if target.registered_groups:  # nested nouns: let typer build the whole tree
+        return typer.main.get_group(target)
+    shell = copy.copy(target)
+    shell.info = copy.copy(target.info)
+    shell.info.cls = LazyVerbs
+    shell.registered_commands = []
+    group = typer.main.get_group(shell)
+    group.verbs = {info.name or typer.main.get_command_name(info.callback.__name__): info
+                   for info in target.registered_commands}
+    return group
 
 
 def plain_coercion(command) -> None:
