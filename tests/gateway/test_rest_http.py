@@ -233,3 +233,41 @@ def test_cors_preflight(rest):
     assert response.status_code == 200
     assert "PATCH" in response.headers["access-control-allow-methods"]
     assert "prefer" in response.headers["access-control-allow-headers"]
+
+
+def test_unknown_function_triggers_one_lazy_reload(rest, stack, seeded):
+    """Without NOTIFY, a miss reloads the schema cache (at most once a second) and the new function is found."""
+    user, _ = seeded
+    name = f"rest_lazy_probe_{user.id[:8]}"
+    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+        conn.execute(f"create function public.{name}(n int) returns int language sql immutable "
+                     f"set search_path = '' as $$ select n * 2 $$")
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            response = rest.get(f"/rpc/{name}", params={"n": "21"}, headers=rest_headers(stack, user.token))
+            if response.status_code == 200 or time.monotonic() > deadline:
+                break
+            assert response.json()["code"] == "PGRST202"
+            time.sleep(0.3)
+        assert response.status_code == 200 and response.json() == 42
+        head = rest.head(f"/rpc/{name}", params={"n": "1"}, headers=rest_headers(stack, user.token))
+        assert head.status_code == 200 and head.content == b""
+    finally:
+        with psycopg.connect(stack.db_url, autocommit=True) as conn:
+            conn.execute(f"drop function public.{name}(int)")
+            conn.execute("notify pgrst, 'reload schema'")
+
+
+def test_hostile_names_are_quoted_not_executed(rest, stack, seeded):
+    user, org = seeded
+    alias = 'x"; drop table public.shows; --'
+    quoted = alias.replace('"', '\\"')
+    response = rest.get("/shows", params={"select": f'"{quoted}":title', "org_id": f"eq.{org['id']}",
+                                          "limit": "1", "order": "date"},
+                        headers=rest_headers(stack, user.token))
+    assert response.status_code == 200 and response.json() == [{alias: "S01"}]
+    bad_column = rest.get("/shows", params={"select": "title", 'title"; drop table x; --': "eq.1"},
+                          headers=rest_headers(stack, user.token))
+    assert bad_column.status_code == 400
+    assert _get(rest, stack, seeded, limit="1").status_code == 200
