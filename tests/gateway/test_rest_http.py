@@ -271,3 +271,26 @@ def test_hostile_names_are_quoted_not_executed(rest, stack, seeded):
                           headers=rest_headers(stack, user.token))
     assert bad_column.status_code == 400
     assert _get(rest, stack, seeded, limit="1").status_code == 200
+
+
+def test_put_upserts_one_row_by_primary_key(rest, stack, seeded):
+    import uuid
+
+    user, org = seeded
+    venue_id = str(uuid.uuid4())
+    headers = rest_headers(stack, user.token, Prefer="return=representation")
+    body = {"id": venue_id, "org_id": org["id"], "name": "Put hall"}
+    created = rest.put("/venues", params={"id": f"eq.{venue_id}"}, json=body, headers=headers)
+    assert created.status_code == 200 and created.json()[0]["name"] == "Put hall"
+    replaced = rest.put("/venues", params={"id": f"eq.{venue_id}"}, json={**body, "name": "Put hall 2"},
+                        headers=rest_headers(stack, user.token))
+    assert replaced.status_code == 204
+    rows = rest.get("/venues", params={"id": f"eq.{venue_id}", "select": "name"},
+                    headers=rest_headers(stack, user.token)).json()
+    assert rows == [{"name": "Put hall 2"}]
+    mismatch = rest.put("/venues", params={"id": f"eq.{uuid.uuid4()}"}, json=body, headers=headers)
+    assert mismatch.status_code == 400 and mismatch.json()["code"] == "PGRST115"
+    not_pk = rest.put("/venues", params={"name": "eq.x"}, json=body, headers=headers)
+    assert not_pk.status_code == 405 and not_pk.json()["code"] == "PGRST105"
+    limited = rest.put("/venues", params={"id": f"eq.{venue_id}", "limit": "1"}, json=body, headers=headers)
+    assert limited.status_code == 400 and limited.json()["code"] == "PGRST114"

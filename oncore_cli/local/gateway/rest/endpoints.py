@@ -16,6 +16,7 @@ from starlette.responses import Response
 from oncore_cli.local.gateway.rest import builder, transaction
 from oncore_cli.local.gateway.rest.auth import Authenticator, Identity
 from oncore_cli.local.gateway.rest.errors import (PostgRESTError, invalid_body, invalid_range, not_acceptable,
+                                                  table_not_found,
                                                   schema_not_exposed, singular)
 from oncore_cli.local.gateway.rest.query import Prefer, parse_prefer, parse_query, parse_range_header
 from oncore_cli.local.gateway.rest.schema_cache import EXPOSED_SCHEMAS, Function, SchemaCacheHolder
@@ -212,6 +213,8 @@ async def _table(request: Request, state: RestState) -> Response:
         return await _update(request, state, schema, name, ctx, prefer, kind, stripped)
     if method == "DELETE":
         return await _delete(request, state, schema, name, ctx, prefer, kind, stripped)
+    if method == "PUT":
+        return await _put(request, state, schema, name, ctx, prefer, kind, stripped)
     raise PostgRESTError(405, "PGRST117", f"Unsupported HTTP method: {method}")
 
 
@@ -347,6 +350,39 @@ async def _delete(request, state, schema, name, ctx, prefer, kind, stripped) -> 
     stmt = builder.build_delete(state.holder.cache, schema, name, query, m)
     row, gucs = await transaction.run(request.app.state.db.rest, ctx, stmt.sql_bytes(), stmt.params, read_only=False,
                                 decide=_check_affected(prefer, kind, m.representation))
+    return overridden(_mutation_response(row, 200, kind, m, prefer, [], f"*/{row[1] if m.count else '*'}"), gucs)
+
+
+async def _put(request, state, schema, name, ctx, prefer, kind, stripped) -> Response:
+    """`PUT /t?pk=eq.v`: upsert exactly one row identified by its primary key (PostgREST's PGRST105/114/115)."""
+    payload = await read_json_body(request)
+    query = parse_query(query_items(request))
+    table = state.holder.cache.table(schema, name)
+    if table is None:
+        raise table_not_found(schema, name)
+    root = query.level(())
+    if root.limit is not None or root.offset is not None:
+        raise PostgRESTError(400, "PGRST114", "limit/offset querystring parameters are not allowed for PUT")
+    filters = {c.column: c for c in root.conditions if getattr(c, "op", None) == "eq" and not c.negate
+               and not c.json_path}
+    if (not table.primary_key or len(filters) != len(root.conditions)
+            or sorted(filters) != sorted(table.primary_key)):
+        raise PostgRESTError(405, "PGRST105", "Filters must include all and only primary key columns with 'eq' "
+                                              "operators")
+    if isinstance(payload, list) and len(payload) == 1:
+        payload = payload[0]
+    if not isinstance(payload, dict):
+        raise invalid_body()
+    if any(str(payload.get(col)) != filters[col].value for col in table.primary_key):
+        raise PostgRESTError(400, "PGRST115", "Payload values do not match URL in primary key column(s)")
+    query.levels[()] = type(root)()   # the filters were only the key: they are checked, not applied
+    m = builder.Mutation(kind="insert", payload=[payload], columns=list(payload.keys()),
+                         representation=prefer.get("return") == "representation",
+                         count=prefer.get("count") is not None, resolution="merge-duplicates",
+                         shape=shape_sql(kind, stripped))
+    stmt = builder.build_insert(state.holder.cache, schema, name, query, m)
+    row, gucs = await transaction.run(request.app.state.db.rest, ctx, stmt.sql_bytes(), stmt.params,
+                                      read_only=False, decide=_check_affected(prefer, kind, m.representation))
     return overridden(_mutation_response(row, 200, kind, m, prefer, [], f"*/{row[1] if m.count else '*'}"), gucs)
 
 
