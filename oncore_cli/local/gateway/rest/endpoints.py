@@ -16,8 +16,7 @@ from starlette.responses import Response
 from oncore_cli.local.gateway.rest import builder, transaction
 from oncore_cli.local.gateway.rest.auth import Authenticator, Identity
 from oncore_cli.local.gateway.rest.errors import (PostgRESTError, invalid_body, invalid_range, not_acceptable,
-                                                  table_not_found,
-                                                  schema_not_exposed, singular)
+                                                  schema_not_exposed, singular, table_not_found)
 from oncore_cli.local.gateway.rest.query import Prefer, parse_prefer, parse_query, parse_range_header
 from oncore_cli.local.gateway.rest.schema_cache import EXPOSED_SCHEMAS, Function, SchemaCacheHolder
 
