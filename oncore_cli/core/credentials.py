@@ -83,9 +83,24 @@ def _usable_backend():
     names = {type(backend).__module__ + "." + type(backend).__name__}
     if isinstance(backend, fail.Keyring) or "keyring.backends.null.Keyring" in names:
         return None
-    if hasattr(backend, "backends") and not backend.backends:  # a chainer with nothing behind it
+    if hasattr(backend, "backends"):  # a chainer writes to its first backend
+        if not backend.backends:
+            return None
+        backend = backend.backends[0]
+    if backend.priority < 1 and not _explicitly_chosen():
+        # keyrings.alt's plaintext file and other stand-ins keyring merely falls back to: our 0600 file is no worse
+        # and says where it is; a backend the user configured on purpose is honoured.
         return None
     return keyring
+
+
+def _explicitly_chosen() -> bool:
+    from keyring import core
+
+    try:
+        return bool(core.load_env() or core.load_config())
+    except Exception:  # noqa: BLE001 - a broken keyring config means "not chosen"
+        return False
 
 
 class CredentialStore:

@@ -35,7 +35,8 @@ def _session():
     return Session("access", "refresh", int(time.time()) + 3600, "uid", "a@example.com")
 
 
-def test_keyring_round_trip(tmp_path, restore_keyring):
+def test_keyring_round_trip(tmp_path, restore_keyring, monkeypatch):
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")  # chosen on purpose
     backend = PlaintextKeyring()
     backend.file_path = str(tmp_path / "kr.cfg")
     keyring.set_keyring(backend)
@@ -44,6 +45,20 @@ def test_keyring_round_trip(tmp_path, restore_keyring):
     assert CredentialStore(tmp_path).get("p") == _session()
     assert not (tmp_path / "credentials.json").exists()
     assert store.delete("p") and store.get("p") is None
+
+
+def test_a_plaintext_keyring_nobody_chose_is_not_used(tmp_path, restore_keyring, monkeypatch, capsys):
+    # keyring falls back to keyrings.alt's plaintext file when no OS keyring exists; tokens must not land there.
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-keyringrc"))
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "kr.cfg")
+    keyring.set_keyring(backend)
+    store = CredentialStore(tmp_path)
+    store.set("p", _session())
+    assert not (tmp_path / "kr.cfg").exists()
+    assert stat.S_IMODE((tmp_path / "credentials.json").stat().st_mode) == 0o600
+    assert "no system keyring available" in capsys.readouterr().err
 
 
 def test_hanging_keyring_times_out_to_the_file(tmp_path, restore_keyring, monkeypatch, capsys):
