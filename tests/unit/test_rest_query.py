@@ -244,3 +244,15 @@ def test_insert_update_delete_shapes():
 def test_named_placeholders_become_positional():
     query, names = to_positional(b"select %(p1)s, %(p0)s, %(p1)s, '100%%'")
     assert query == b"select $1, $2, $1, '100%'" and names == ("p1", "p0")
+
+
+def test_one_to_one_needs_a_unique_or_primary_key_on_exactly_the_fk_columns():
+    cache = _cache()
+    venues, shows = cache.tables[("public", "venues")], cache.tables[("public", "shows")]
+    (rel,) = cache.relationships(venues, "shows")
+    assert not rel.to_one
+    shows.unique_keys.append(["venue_id"])
+    (rel,) = cache.relationships(venues, "shows")
+    assert rel.to_one
+    (back,) = cache.relationships(shows, "venues")
+    assert back.to_one and back.source_columns == ["venue_id"] and back.target_columns == ["id"]

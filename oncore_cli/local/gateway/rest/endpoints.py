@@ -189,7 +189,7 @@ async def table_endpoint(request: Request) -> Response:
         try:
             return await _table(request, state)
         except PostgRESTError as e:
-            if attempt == 0 and e.code in ("PGRST205", "PGRST200", "PGRST204") and await state.reload_after_miss():
+            if attempt == 0 and e.code in ("PGRST205", "PGRST200", "PGRST204", "42703") and await state.reload_after_miss():
                 continue
             return e.response(head)
     raise AssertionError("unreachable")

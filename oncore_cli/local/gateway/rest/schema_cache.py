@@ -44,6 +44,7 @@ class Table:
     kind: str                                   # r table, v view, m matview, f foreign, p partitioned
     columns: dict[str, ColumnInfo] = field(default_factory=dict)
     primary_key: list[str] = field(default_factory=list)
+    unique_keys: list[list[str]] = field(default_factory=list)
     insertable: bool = True
 
     @property
@@ -113,9 +114,9 @@ class SchemaCache:
             if (fk.ref_schema, fk.ref_table) == (source.schema, source.name) and fk.table == target_name:
                 target = self.tables.get((fk.schema, fk.table))
                 if target:
-                    # one-to-one when the FK columns are the target's primary key (or unique): keep to-many
-                    # unless they are exactly the primary key, as PostgREST does for the PK case.
-                    to_one = sorted(fk.columns) == sorted(target.primary_key)
+                    # one-to-one when the FK columns are exactly the target's primary key or a unique key
+                    keys = [target.primary_key, *target.unique_keys]
+                    to_one = any(k and sorted(fk.columns) == sorted(k) for k in keys)
                     found.append(Relationship(source, target, fk, to_one, fk.ref_columns, fk.columns))
         return found
 
@@ -150,7 +151,7 @@ join pg_class c on c.oid = con.conrelid
 join pg_namespace n on n.oid = c.relnamespace
 left join pg_class fc on fc.oid = con.confrelid
 left join pg_namespace fn on fn.oid = fc.relnamespace
-where con.contype in ('p', 'f') and n.nspname = any(%(schemas)s)
+where con.contype in ('p', 'u', 'f') and n.nspname = any(%(schemas)s)
 """
 
 _FUNCTIONS_SQL = """
@@ -197,6 +198,8 @@ async def load(conn: psycopg.AsyncConnection, schemas: list[str] = EXPOSED_SCHEM
             t = cache.tables.get((schema, table))
             if contype == "p" and t:
                 t.primary_key = list(cols)
+            elif contype == "u" and t:
+                t.unique_keys.append(list(cols))
             elif contype == "f":
                 cache.foreign_keys.append(ForeignKey(conname, schema, table, list(cols), ref_schema, ref_table,
                                                      list(ref_cols)))
