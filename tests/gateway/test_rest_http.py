@@ -294,3 +294,14 @@ def test_put_upserts_one_row_by_primary_key(rest, stack, seeded):
     assert not_pk.status_code == 405 and not_pk.json()["code"] == "PGRST105"
     limited = rest.put("/venues", params={"id": f"eq.{venue_id}", "limit": "1"}, json=body, headers=headers)
     assert limited.status_code == 400 and limited.json()["code"] == "PGRST114"
+
+
+def test_prefer_timezone_renders_timestamps_in_that_zone(rest, stack, seeded):
+    user, org = seeded
+    params = {"id": f"eq.{org['id']}", "select": "created_at"}
+    utc = rest.get("/organizations", params=params, headers=rest_headers(stack, user.token)).json()[0]
+    ny = rest.get("/organizations", params=params,
+                  headers=rest_headers(stack, user.token, Prefer="timezone=America/New_York"))
+    assert utc["created_at"].endswith("+00:00")
+    assert ny.json()[0]["created_at"][-6:] in ("-05:00", "-04:00")
+    assert ny.headers["preference-applied"] == "timezone=America/New_York"

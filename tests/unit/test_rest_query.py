@@ -256,3 +256,26 @@ def test_one_to_one_needs_a_unique_or_primary_key_on_exactly_the_fk_columns():
     assert rel.to_one
     (back,) = cache.relationships(shows, "venues")
     assert back.to_one and back.source_columns == ["venue_id"] and back.target_columns == ["id"]
+
+
+def test_verified_tokens_are_cached_but_expiry_is_rechecked(monkeypatch):
+    import time
+
+    from oncore_cli.local.gateway.jwt import encode
+    from oncore_cli.local.gateway.rest.auth import Authenticator
+
+    secret = "s" * 40
+    auth = Authenticator(secret)
+    assert auth.identify(None).role == "anon"
+    token = encode({"role": "authenticated", "sub": "u1", "exp": int(time.time()) + 60}, secret)
+    first = auth.identify(f"Bearer {token}")
+    assert first.role == "authenticated" and '"sub":"u1"' in first.claims_json
+    assert auth.identify(f"bearer {token}") is first
+    later = time.time() + 60 + 31
+    monkeypatch.setattr(time, "time", lambda: later)
+    with pytest.raises(PostgRESTError) as err:
+        auth.identify(f"Bearer {token}")
+    assert (err.value.status, err.value.code, err.value.message) == (401, "PGRST303", "JWT expired")
+    with pytest.raises(PostgRESTError) as err:
+        auth.identify("Basic dXNlcjpwYXNz")
+    assert err.value.status == 401

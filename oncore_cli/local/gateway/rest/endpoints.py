@@ -242,7 +242,10 @@ async def _read(request, state, schema, name, ctx, prefer, kind, stripped) -> Re
     status = range_status(plan.offset, page_total, total)
     content, media_type = render_body(body, kind, page_total, request.method == "HEAD")
     headers = {"Content-Range": content_range(plan.offset, page_total, total)}
-    headers.update(preference_applied([f"count={prefer.get('count')}"] if count else []))
+    applied = [f"count={prefer.get('count')}"] if count else []
+    if prefer.get("timezone"):
+        applied.append(f"timezone={prefer.get('timezone')}")
+    headers.update(preference_applied(applied))
     return overridden(Response(content, status_code=status, headers=headers, media_type=media_type), gucs)
 
 
