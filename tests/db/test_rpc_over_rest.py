@@ -66,10 +66,14 @@ def test_errors_keep_their_codes_and_messages(tour):
     assert err.value.code == "PT404"
 
 
-@pytest.mark.xfail(strict=False, reason="needs the gateway to honour the response.status GUC as PostgREST does")
 def test_wrong_code_is_an_error_that_still_counts(stack, tour):
+    import psycopg
+
     guest = client(stack)
-    guest.auth.sign_in_anonymously()
+    user = guest.auth.sign_in_anonymously().user
     with pytest.raises(APIError) as err:
         guest.rpc("claim_access_code", {"code": "AAAA-BBBB-CCCC"}).execute()
     assert (err.value.code, err.value.message) == ("PT404", "access code is not valid")
+    with psycopg.connect(stack.db_url) as conn:  # the failed attempt was committed, for the throttle
+        attempts = conn.execute("select count(*) from private.code_attempts where user_id = %s", (user.id,)).fetchone()
+    assert attempts == (1,)
