@@ -96,21 +96,18 @@ def start(ctx: typer.Context, port: PortOpt = None, db_port: DbPortOpt = None,
 
         info, started = stack.start(port=DEFAULT_PORT if port is None else port,
                                     db_port=DEFAULT_DB_PORT if db_port is None else db_port, on_step=step)
+    if not json:
+        _print_info(app_, info, False, "Started the local stack." if started else "The local stack is already running.",
+                    env=env)
     demo_result = None
     if demo:
         from oncore_cli.local.demo import load_demo
 
         demo_result = load_demo(app_, info)
+        if not json:
+            demo_result.print_next_steps(app_.output)
     if json:
-        payload = info.as_dict()
-        if demo_result:
-            payload["demo"] = demo_result.as_dict()
-        app_.output.json(payload)
-    else:
-        _print_info(app_, info, False, "Started the local stack." if started else "The local stack is already running.",
-                    env=env)
-    if demo_result and not json:
-        demo_result.print_next_steps(app_.output)
+        app_.output.json({**info.as_dict(), **({"demo": demo_result.as_dict()} if demo_result else {})})
 
 
 @app.command("stop")
