@@ -1,0 +1,3 @@
+-- Rows every fresh local database starts with (`oncore local reset`, `supabase db reset`).
+-- Deliberately empty: demo data goes through the public API as a real user (`oncore local start --demo`), so
+-- that RLS and the RPCs are exercised exactly as in use.
