@@ -18,7 +18,7 @@ def main() -> None:
 
     config = GatewayConfig.load(args.config)
     uvicorn.run(create_app(config), host=config.host, port=config.port, log_level="warning",
-                access_log=False, lifespan="on", ws="auto")
+                access_log=False, lifespan="on", ws="auto", proxy_headers=False, server_header=False)
 
 
 if __name__ == "__main__":
