@@ -102,12 +102,15 @@ class SqlBuilder:
     def column_ref(self, source: Source, name: str, json_path=()) -> sql.Composable:
         if name not in source.columns:
             raise undefined_column(source.label, name)
-        expr: sql.Composable = sql.Identifier(source.alias, name)
+        if not json_path:
+            return sql.Identifier(source.alias, name)
+        # one flat list, not one nested fragment per step: rendering recurses into nested fragments
+        parts: list[sql.Composable] = [sql.Identifier(source.alias, name)]
         for step in json_path:
             key = sql.Literal(step.key) if isinstance(step.key, int) else sql.SQL("{}::text").format(
                 self.param(step.key))
-            expr = sql.SQL("{}{}{}").format(expr, sql.SQL(step.arrow), key)
-        return expr
+            parts += [sql.SQL(step.arrow), key]
+        return sql.Composed(parts)
 
     def cast_type(self, name: str) -> sql.Composable:
         text = " ".join(name.lower().split())

@@ -115,6 +115,11 @@ QUANTIFIABLE = {"eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "match",
 FTS_OPERATORS = {"fts", "plfts", "phfts", "wfts"}
 IS_VALUES = {"null", "not_null", "true", "false", "unknown"}
 RESERVED_KEYS = {"select", "columns", "on_conflict"}
+# Bounds on one request's query shape: deeper or larger trees are refused with PGRST100 before any SQL is built
+# (nesting recurses in the parser and the SQL renderer; hundreds of embeds take the planner seconds).
+MAX_NESTING = 32
+MAX_SELECT_ITEMS = 1000
+MAX_EMBEDS = 50
 
 _BARE_IDENT = r"[\w$ ]+(?:-[\w$ ]+)*"
 _QUOTED_IDENT = r'"(?:[^"\\]|\\.)*"'
@@ -176,7 +181,46 @@ def _json_path(text: str) -> tuple[JsonStep, ...]:
 def parse_select(text: str | None) -> list[SelectItem]:
     if text is None or text.strip() == "":
         return [Star()]
-    return _parse_select_list(text, text)
+    _check_nesting(text, f"select ({text})")
+    items = _parse_select_list(text, text)
+    columns, embeds = _count_items(items)
+    if columns > MAX_SELECT_ITEMS:
+        raise parse_error(f"select ({text})", f"more than {MAX_SELECT_ITEMS} fields in select")
+    if embeds > MAX_EMBEDS:
+        raise parse_error(f"select ({text})", f"more than {MAX_EMBEDS} embedded resources in select")
+    return items
+
+
+def _count_items(items: list[SelectItem]) -> tuple[int, int]:
+    columns = embeds = 0
+    for item in items:
+        columns += 1
+        if isinstance(item, Embed):
+            inner_columns, inner_embeds = _count_items(item.select)
+            columns += inner_columns
+            embeds += 1 + inner_embeds
+    return columns, embeds
+
+
+def _check_nesting(text: str, what: str) -> None:
+    """Refuse parentheses nested deeper than MAX_NESTING (outside double quotes), without recursing."""
+    depth, quoted, escaped = 0, False, False
+    for ch in text:
+        if escaped:
+            escaped = False
+        elif quoted:
+            if ch == "\\":
+                escaped = True
+            elif ch == '"':
+                quoted = False
+        elif ch == '"':
+            quoted = True
+        elif ch == "(":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise parse_error(what, f"nesting deeper than {MAX_NESTING} levels")
+        elif ch == ")":
+            depth -= 1
 
 
 def _parse_select_list(text: str, whole: str) -> list[SelectItem]:
@@ -300,6 +344,7 @@ def is_op_expr(value: str) -> bool:
 def parse_logic_tree(op: str, negate: bool, value: str) -> LogicTree:
     if not (value.startswith("(") and value.endswith(")")):
         raise parse_error(f"logic tree ({value})", "unexpected end of input expecting \"(\"")
+    _check_nesting(value, f"logic tree ({value})")
     return LogicTree(op=op, negate=negate, children=_parse_tree_items(value[1:-1], value))
 
 

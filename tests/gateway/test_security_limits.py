@@ -1,0 +1,75 @@
+"""Hostile query shapes on /rest/v1: deep nesting, long JSON paths, enormous select lists and many embeds are
+refused (or served) with a PostgREST-shaped 4xx, never a 500, and the same keep-alive client is served next."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from test_rest_support import assert_postgrest_error, make_user, rest_headers
+
+
+@pytest.fixture(scope="module")
+def user(stack):
+    return make_user(stack, "limits")
+
+
+@pytest.fixture
+def rest(stack):
+    with httpx.Client(base_url=f"{stack.api_url}/rest/v1", timeout=30) as client:
+        yield client
+
+
+def _still_serving(rest, stack, user) -> None:
+    ok = rest.get("/shows", params={"limit": "1"}, headers=rest_headers(stack, user.token))
+    assert ok.status_code == 200 and isinstance(ok.json(), list)
+
+
+@pytest.mark.parametrize("params", [
+    {"or": "(" + "or(" * 300 + "id.is.null" + ")" * 300 + ")"},
+    {"and": "(" + "not.or(" * 300 + "id.is.null" + ")" * 300 + ")"},
+    {"select": "id," + "venues(" * 300 + "id" + ")" * 300},
+], ids=["or-tree", "not-or-tree", "select-tree"])
+def test_deep_nesting_is_a_parse_error(rest, stack, user, params):
+    response = rest.get("/shows", params=params, headers=rest_headers(stack, user.token))
+    assert_postgrest_error(response, 400, "PGRST100")
+    _still_serving(rest, stack, user)
+
+
+def test_moderate_nesting_still_works(rest, stack, user):
+    params = {"or": "(" + "or(" * 10 + "id.is.null" + ")" * 10 + ")"}
+    response = rest.get("/shows", params=params, headers=rest_headers(stack, user.token))
+    assert response.status_code == 200 and response.json() == []
+
+
+@pytest.mark.parametrize("where", ["select", "filter", "order"])
+def test_long_json_path_is_not_a_500(rest, stack, user, where):
+    path = "schedule" + "->a" * 400
+    params = {"select": {"select": path}, "filter": {path: "eq.1"}, "order": {"order": path}}[where]
+    response = rest.get("/shows", params=params, headers=rest_headers(stack, user.token))
+    assert response.status_code == 200, response.text
+    assert response.json() == []
+    _still_serving(rest, stack, user)
+
+
+def test_enormous_select_list_is_a_parse_error(rest, stack, user):
+    response = rest.get("/shows", params={"select": ",".join(["id"] * 2000)},
+                        headers=rest_headers(stack, user.token))
+    assert_postgrest_error(response, 400, "PGRST100")
+    _still_serving(rest, stack, user)
+
+
+def test_too_many_embeds_is_a_parse_error(rest, stack, user):
+    select = ",".join(f"v{i}:venues(id)" for i in range(200))
+    response = rest.get("/shows", params={"select": select}, headers=rest_headers(stack, user.token))
+    assert_postgrest_error(response, 400, "PGRST100")
+    _still_serving(rest, stack, user)
+
+
+def test_long_flat_lists_are_served(rest, stack, user):
+    """Width is not depth: a long `in.()` list and a wide `or=()` are bound values, served normally."""
+    ids = [f"00000000-0000-0000-0000-{i:012d}" for i in range(1000)]
+    headers = rest_headers(stack, user.token)
+    assert rest.get("/shows", params={"id": f"in.({','.join(ids)})"}, headers=headers).json() == []
+    assert rest.get("/shows", params={"or": "(" + ",".join(f"id.eq.{i}" for i in ids) + ")"},
+                    headers=headers).json() == []
