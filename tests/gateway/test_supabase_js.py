@@ -1,0 +1,221 @@
+"""Unmodified supabase-js (pinned in tests/js/package-lock.json) against the per-run stack: each script in tests/js
+drives /auth/v1 and /rest/v1 the way a web app does and prints what it observed as one JSON object; these tests
+assert on that report. One node process per area (auth, rest, venue guest) keeps the added time small."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import jwt as pyjwt
+import psycopg
+import pytest
+
+JS_DIR = Path(__file__).resolve().parents[1] / "js"
+ERROR_KEYS = ["code", "details", "hint", "message"]
+
+
+@pytest.fixture(scope="session")
+def js_project() -> Path:
+    """tests/js with its locked dependencies installed (`npm ci`, as on a fresh CI machine)."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node and npm are needed for the supabase-js tests and are not installed")
+    done = subprocess.run([shutil.which("npm"), "ci", "--prefix", str(JS_DIR), "--no-audit", "--no-fund"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"npm ci failed:\n{done.stdout}\n{done.stderr}"
+    return JS_DIR
+
+
+def run_script(js_project: Path, stack, name: str) -> dict:
+    """Runs tests/js/<name> against the stack; its stdout is the report, a non-zero exit carries the error."""
+    env = {**os.environ, "SUPABASE_URL": stack.api_url, "SUPABASE_ANON_KEY": stack.anon_key,
+           "SUFFIX": uuid.uuid4().hex[:10]}
+    done = subprocess.run([shutil.which("node"), name], capture_output=True, text=True, env=env, cwd=js_project,
+                          timeout=120)
+    assert done.returncode == 0, f"{name} failed:\n{done.stderr}"
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def auth_report(js_project, stack) -> dict:
+    return run_script(js_project, stack, "auth.mjs")
+
+
+@pytest.fixture(scope="module")
+def rest_report(js_project, stack) -> dict:
+    return run_script(js_project, stack, "rest.mjs")
+
+
+@pytest.fixture(scope="module")
+def guest_report(js_project, stack) -> dict:
+    return run_script(js_project, stack, "guest.mjs")
+
+
+def _claims(stack, token: str) -> dict:
+    return pyjwt.decode(token, stack.jwt_secret, algorithms=["HS256"], audience="authenticated")
+
+
+# --- /auth/v1 -------------------------------------------------------------------------------------------------------
+
+def test_js_sign_up_and_password_sign_in(auth_report, stack):
+    sign_up, sign_in = auth_report["signUp"], auth_report["signIn"]
+    assert sign_up["hasSession"], "autoconfirm: signUp signs in"
+    assert sign_up["email"] == auth_report["email"] and sign_up["metadata"] == {"name": "Ada", "email_verified": True}
+    assert sign_in["userId"] == sign_up["userId"] and sign_in["tokenType"] == "bearer"
+    assert sign_in["expiresIn"] == 3600 and sign_in["hasRefresh"]
+    claims = _claims(stack, sign_in["accessToken"])
+    assert claims["sub"] == sign_up["userId"] and claims["exp"] == sign_in["expiresAt"]
+    assert auth_report["getSessionMatches"]
+
+
+def test_js_get_user(auth_report):
+    user = auth_report["getUser"]
+    assert user["id"] == auth_report["signUp"]["userId"] and user["email"] == auth_report["email"]
+    assert (user["role"], user["aud"], user["isAnonymous"], user["providers"]) == (
+        "authenticated", "authenticated", False, ["email"])
+
+
+def test_js_refresh_session_rotates_the_refresh_token(auth_report, stack):
+    refresh = auth_report["refresh"]
+    assert refresh["userId"] == auth_report["signUp"]["userId"] and refresh["expiresIn"] == 3600
+    assert refresh["newRefresh"]
+    assert _claims(stack, refresh["accessToken"])["session_id"] == _claims(
+        stack, auth_report["signIn"]["accessToken"])["session_id"]
+    # GoTrue's reuse interval: the parent token presented again at once answers with the current child.
+    assert auth_report["replayedGetsCurrent"]
+
+
+def test_js_sign_out_ends_the_session_on_the_server(auth_report):
+    assert auth_report["signOutError"] is None and auth_report["sessionAfterSignOut"] is None
+    # auth-js turns GoTrue's session_not_found into AuthSessionMissingError.
+    assert auth_report["revokedUser"]["name"] == "AuthSessionMissingError"
+    refresh = auth_report["revokedRefresh"]
+    assert (refresh["name"], refresh["status"], refresh["code"]) == ("AuthApiError", 400, "refresh_token_not_found")
+
+
+def test_js_auth_errors_carry_status_and_code(auth_report):
+    wrong = auth_report["wrongPassword"]
+    assert (wrong["name"], wrong["status"], wrong["code"], wrong["message"]) == (
+        "AuthApiError", 400, "invalid_credentials", "Invalid login credentials")
+    duplicate = auth_report["duplicate"]
+    assert (duplicate["status"], duplicate["code"]) == (422, "user_already_exists")
+
+
+def test_js_sign_in_anonymously(auth_report, stack):
+    anon = auth_report["anonymous"]
+    assert anon["hasSession"] and anon["isAnonymous"] is True and anon["email"] == ""
+    assert anon["getUserId"] == anon["userId"] and anon["getUserAnonymous"] is True
+    with psycopg.connect(stack.db_url) as conn:
+        row = conn.execute("select is_anonymous from auth.users where id = %s", (anon["userId"],)).fetchone()
+    assert row == (True,)
+
+
+# --- /rest/v1 -------------------------------------------------------------------------------------------------------
+
+def test_js_rpc_create_organization(rest_report, stack):
+    org = rest_report["org"]
+    assert org["slug"].startswith("js-") and org["name"].startswith("JS Tour ")
+    with psycopg.connect(stack.db_url) as conn:
+        roles = conn.execute("select role::text from public.org_members where org_id = %s", (org["id"],)).fetchall()
+    assert roles == [("owner",)]
+
+
+def test_js_insert_with_and_without_select(rest_report):
+    assert rest_report["inserted"] == {"name": "Huxleys", "city": "Berlin", "contacts": [], "idLength": 36}
+    assert rest_report["bulk"] == {"status": 201, "data": None}, "js sends no return= Prefer: minimal"
+    assert rest_report["allNames"] == ["Huxleys", "La Cigale", "Paradiso", "Razzmatazz"]
+    # defaultToNull: false → missing=default: rows without a status got the column default.
+    assert [s["status"] for s in rest_report["shows"]] == ["confirmed", "hold", "confirmed", "hold"]
+
+
+def test_js_embedded_select(rest_report):
+    assert rest_report["embedded"] == [
+        {"date": "2027-03-01", "venues": {"name": "Huxleys", "city": "Berlin"}},
+        {"date": "2027-03-03", "venues": {"name": "Paradiso", "city": "Amsterdam"}},
+        {"date": "2027-03-05", "venues": {"name": "Razzmatazz", "city": "Barcelona"}},
+        {"date": "2027-03-07", "venues": {"name": "La Cigale", "city": "Paris"}},
+    ]
+
+
+def test_js_filters_order_range_and_exact_count(rest_report):
+    filtered = rest_report["filtered"]
+    # in(), order desc, range(1, 2): rows 2-3 of 4, the exact total parsed by js from Content-Range.
+    assert filtered == {"status": 206, "count": 4, "rows": [{"title": "Barcelona", "date": "2027-03-05"},
+                                                            {"title": "Amsterdam", "date": "2027-03-03"}]}
+    assert rest_report["ored"] == ["La Cigale", "Paradiso"]
+    assert rest_report["iliked"] == ["Razzmatazz"]
+    assert rest_report["headCount"] == {"status": 200, "count": 4, "data": None}
+
+
+def test_js_single_and_maybe_single(rest_report):
+    assert rest_report["single"] == {"name": "Huxleys", "city": "Berlin"}
+    assert rest_report["maybeNone"] == {"status": 200, "data": None}
+    assert rest_report["maybeOne"] == {"name": "La Cigale"}
+    many = rest_report["maybeMany"]  # decided by js itself from the array it received
+    assert (many["status"], many["code"]) == (406, "PGRST116") and "4 rows" in many["details"]
+    none = rest_report["singleNone"]  # decided by the server from the object Accept header
+    assert (none["status"], none["code"], none["keys"]) == (406, "PGRST116", ERROR_KEYS)
+    assert none["details"] == "The result contains 0 rows"
+
+
+def test_js_update_and_delete(rest_report):
+    assert rest_report["plainUpdate"] == {"status": 204, "data": None}
+    assert rest_report["updated"] == {"name": "Huxleys", "city": "Berlin-Kreuzberg", "capacity": 1500}
+    assert rest_report["deleted"] == [{"title": "Paris"}]
+    assert rest_report["plainDelete"] == {"status": 204, "data": None}
+    assert rest_report["left"] == {"count": 3, "names": ["Huxleys", "Paradiso", "Razzmatazz"]}
+
+
+def test_js_rls_hides_and_refuses_another_users_org(rest_report):
+    assert rest_report["foreignOrg"] == []
+    assert rest_report["foreignVenues"] == {"count": 0, "data": []}
+    assert rest_report["ownOrgIds"] == [rest_report["otherOrgId"]]
+    refused = rest_report["foreignInsert"]
+    assert (refused["status"], refused["code"], refused["keys"]) == (403, "42501", ERROR_KEYS)
+    assert 'row-level security policy for table "venues"' in refused["message"]
+    assert rest_report["foreignUpdate"] == {"status": 200, "data": [], "error": None}
+
+
+def test_js_error_shape(rest_report):
+    bad = rest_report["badCapacity"]
+    assert (bad["status"], bad["code"], bad["message"], bad["keys"]) == (
+        400, "23514", "capacity must be >= 0 (got -1)", ERROR_KEYS)
+    duplicate = rest_report["duplicateSlug"]
+    assert (duplicate["status"], duplicate["code"]) == (409, "23505") and "already taken" in duplicate["message"]
+    unknown = rest_report["unknownColumn"]
+    assert (unknown["status"], unknown["code"], unknown["data"]) == (400, "42703", None)
+    assert unknown["message"] == "column venues.nope does not exist"
+
+
+# --- venue guest ------------------------------------------------------------------------------------------------------
+
+def test_js_guest_claims_a_code_and_reads_its_show(guest_report):
+    assert guest_report["anonymous"]["isAnonymous"] is True
+    assert guest_report["showsBeforeClaim"] == []
+    session = guest_report["session"]
+    assert guest_report["claimed"]["session_id"] == session["id"]
+    assert guest_report["claimed"]["show_id"] == guest_report["showId"] == session["showId"]
+    assert guest_report["claimed"]["org_id"] == guest_report["orgId"]
+    assert guest_report["sheet"] == {"date": "2027-04-02", "status": "confirmed",
+                                     "venues": {"name": "Vega", "city": "Copenhagen"}}
+
+
+def test_js_guest_submits_hospitality(guest_report):
+    submitted = guest_report["submitted"]
+    assert submitted["sessionId"] == guest_report["session"]["id"] and submitted["guestCount"] == 4
+    assert submitted["updatedBy"] == guest_report["anonymous"]["userId"]
+    assert guest_report["seenByOwner"] == {"guest_count": 4, "updated_by": guest_report["anonymous"]["userId"]}
+
+
+def test_js_guest_errors_and_limits(guest_report):
+    wrong = guest_report["wrongCode"]  # a soft error: status set by the function, body shaped as PostgREST's
+    assert (wrong["status"], wrong["code"], wrong["message"], wrong["keys"]) == (
+        404, "PT404", "access code is not valid", ERROR_KEYS)
+    unknown = guest_report["unknownField"]
+    assert (unknown["status"], unknown["code"]) == (400, "22023") and "champagne" in unknown["message"]
+    assert guest_report["guestOrgs"] == []
+    assert (guest_report["guestVenueInsert"]["status"], guest_report["guestVenueInsert"]["code"]) == (403, "42501")
