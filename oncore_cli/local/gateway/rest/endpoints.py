@@ -119,8 +119,10 @@ def preference_applied(items: list[str]) -> dict[str, str]:
     return {"Preference-Applied": ", ".join(items)} if items else {}
 
 
-def to_csv(body: str) -> bytes:
+def to_csv(body: str, scalar_column: str = "value") -> bytes:
     rows = json.loads(body) if body else []
+    if any(not isinstance(row, dict) for row in rows):   # a SETOF scalar function: one column, as PostgREST names it
+        rows = [{scalar_column: row} for row in rows]
     out = io.StringIO()
     if rows:
         writer = csv.writer(out, lineterminator="\n")
@@ -132,13 +134,13 @@ def to_csv(body: str) -> bytes:
     return out.getvalue().encode()
 
 
-def render_body(body: str, kind: str, page_total: int, head: bool) -> tuple[bytes, str]:
+def render_body(body: str, kind: str, page_total: int, head: bool, scalar_column: str = "value") -> tuple[bytes, str]:
     if kind == "object":
         if page_total != 1:
             raise singular(page_total)
         return (b"" if head else body.encode()), OBJECT_TYPE
     if kind == "csv":
-        return (b"" if head else to_csv(body)), CSV_TYPE
+        return (b"" if head else to_csv(body, scalar_column)), CSV_TYPE
     return (b"" if head else body.encode()), JSON_TYPE
 
 
@@ -478,7 +480,7 @@ async def _rpc(request: Request, state: RestState) -> Response:
     if result in ("rows", "setof_scalar"):
         offset = query.level(()).offset or 0
         status = range_status(offset, page_total, total)
-        content, media_type = render_body(body, kind, page_total, head)
+        content, media_type = render_body(body, kind, page_total, head, scalar_column=name)
         headers = {"Content-Range": content_range(offset, page_total, total), **preference_applied(applied)}
         return overridden(Response(content, status_code=status, headers=headers, media_type=media_type), gucs)
     return overridden(Response(b"" if head else body.encode(), status_code=200, headers=preference_applied(applied),

@@ -56,9 +56,12 @@ def encode_param(value: Any) -> bytes | None:
         return None
     if isinstance(value, bool):
         return b"true" if value else b"false"
-    if isinstance(value, bytes):
-        return value
-    return str(value).encode()
+    encoded = value if isinstance(value, bytes) else str(value).encode()
+    if b"\x00" in encoded:
+        # libpq ends a text parameter at its first NUL: refuse it as PostgreSQL refuses NUL in text, rather than
+        # silently running the request with a truncated value
+        raise pg_errors.CharacterNotInRepertoire('invalid byte sequence for encoding "UTF8": 0x00')
+    return encoded
 
 
 async def _wait(fd: int, write: bool) -> None:
@@ -87,9 +90,10 @@ async def pipeline(conn: psycopg.AsyncConnection, commands: list[tuple[bytes, li
         conn.prepare_threshold = None
         prepared = _prepared[conn] = {}
     pending_names: list[bytes | None] = []
+    encoded = [[encode_param(p) for p in params] for _, params in commands]   # may refuse a value: before sending
     pgconn.enter_pipeline_mode()
     try:
-        for query, params in commands:
+        for (query, _), values in zip(commands, encoded):
             name = prepared.get(query)
             new_name = None
             if name is None and len(prepared) < _MAX_PREPARED:
@@ -97,9 +101,9 @@ async def pipeline(conn: psycopg.AsyncConnection, commands: list[tuple[bytes, li
                 pgconn.send_prepare(new_name, query)
                 name = new_name
             if name is not None:
-                pgconn.send_query_prepared(name, [encode_param(p) for p in params])
+                pgconn.send_query_prepared(name, values)
             else:
-                pgconn.send_query_params(query, [encode_param(p) for p in params])
+                pgconn.send_query_params(query, values)
             pending_names.append(new_name)
         pgconn.pipeline_sync()
         fd = pgconn.socket
