@@ -11,6 +11,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
+import httpx
 import jwt as pyjwt
 import psycopg
 import pytest
@@ -53,6 +54,11 @@ def rest_report(js_project, stack) -> dict:
 @pytest.fixture(scope="module")
 def guest_report(js_project, stack) -> dict:
     return run_script(js_project, stack, "guest.mjs")
+
+
+@pytest.fixture(scope="module")
+def browser_report(js_project, stack) -> dict:
+    return run_script(js_project, stack, "browser.mjs")
 
 
 def _claims(stack, token: str) -> dict:
@@ -219,3 +225,54 @@ def test_js_guest_errors_and_limits(guest_report):
     assert (unknown["status"], unknown["code"]) == (400, "22023") and "champagne" in unknown["message"]
     assert guest_report["guestOrgs"] == []
     assert (guest_report["guestVenueInsert"]["status"], guest_report["guestVenueInsert"]["code"]) == (403, "42501")
+
+
+# --- from a browser page: CORS --------------------------------------------------------------------------------------
+
+def test_js_in_a_browser_page_passes_cors(browser_report):
+    """supabase-js with a fetch that enforces CORS as a browser does (tests/js/browser-fetch.mjs)."""
+    user_id = browser_report["userId"]
+    assert browser_report["signInUserId"] == browser_report["getUserId"] == browser_report["refreshedUserId"] == user_id
+    assert browser_report["wrongPassword"]["code"] == "invalid_credentials"
+    assert browser_report["counted"] == [{"name": "Doornroosje"}, {"name": "Melkweg"}]
+    # Content-Range must be exposed, or js in a browser sees no count.
+    assert browser_report["count"] == 3 and browser_report["headCount"] == 3
+    assert browser_report["left"] == [{"name": "Doornroosje", "city": None}, {"name": "Vera", "city": "Groningen"}]
+    assert browser_report["refused"]["code"] == "42501" and browser_report["refused"]["status"] == 403
+    assert browser_report["noKey"] == {"status": 401, "allowOrigin": "*"}
+    assert browser_report["signOutError"] is None
+    preflighted = {(p["method"], p["path"]) for p in browser_report["preflights"]}
+    assert {("POST", "/auth/v1/signup"), ("POST", "/auth/v1/token"), ("GET", "/auth/v1/user"),
+            ("POST", "/auth/v1/logout"), ("PATCH", "/rest/v1/venues"), ("DELETE", "/rest/v1/venues")} <= preflighted
+    assert all(p["refused"] is None for p in browser_report["preflights"])
+
+
+ORIGIN = "http://localhost:3000"
+
+
+@pytest.mark.parametrize("path", ["/auth/v1/token?grant_type=password", "/auth/v1/user", "/rest/v1/venues",
+                                  "/functions/v1/hello", "/storage/v1/object/list/advancing"])
+def test_preflight_is_answered_for_every_api_without_a_key(stack, path):
+    requested = "apikey,authorization,content-type,x-client-info,x-supabase-api-version"
+    response = httpx.options(stack.api_url + path, headers={
+        "Origin": ORIGIN, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": requested})
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "POST" in response.headers["access-control-allow-methods"].split(",")
+    assert response.headers["access-control-allow-headers"] == requested  # echoed, as Kong does by default
+
+
+def test_cross_origin_responses_are_readable(stack):
+    auth = httpx.post(f"{stack.api_url}/auth/v1/token?grant_type=password", json={"email": "nobody@example.test",
+                      "password": "x"}, headers={"apikey": stack.anon_key, "Origin": ORIGIN})
+    assert auth.status_code == 400 and auth.headers["access-control-allow-origin"] == "*"
+    assert "X-Supabase-Api-Version" in auth.headers["access-control-expose-headers"]
+    rest = httpx.get(f"{stack.api_url}/rest/v1/venues?select=id", headers={
+        "apikey": stack.anon_key, "Origin": ORIGIN, "Prefer": "count=exact"})
+    assert rest.status_code == 200 and rest.headers["access-control-allow-origin"] == "*"
+    assert "Content-Range" in rest.headers["access-control-expose-headers"]
+    # Kong's own refusal (no key) is readable by the page too, and requests without Origin are left alone.
+    assert httpx.get(f"{stack.api_url}/rest/v1/venues", headers={"Origin": ORIGIN}).headers[
+        "access-control-allow-origin"] == "*"
+    assert "access-control-allow-origin" not in httpx.get(f"{stack.api_url}/auth/v1/health",
+                                                          headers={"apikey": stack.anon_key}).headers

@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from oncore_cli.local.gateway.config import GatewayConfig
+from oncore_cli.local.gateway.cors import CorsMiddleware
 from oncore_cli.local.gateway.db import Database
 
 # Kong's open auth routes: links in mails are clicked in a browser, which sends no apikey
@@ -148,6 +149,7 @@ def create_app(config: GatewayConfig) -> Starlette:
     app.state.config = config
     app.add_middleware(ApiKeyMiddleware, config=config)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(CorsMiddleware)  # outermost: preflights need no key, and Kong's errors are readable too
     return app
 
 
