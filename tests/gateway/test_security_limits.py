@@ -73,3 +73,37 @@ def test_long_flat_lists_are_served(rest, stack, user):
     assert rest.get("/shows", params={"id": f"in.({','.join(ids)})"}, headers=headers).json() == []
     assert rest.get("/shows", params={"or": "(" + ",".join(f"id.eq.{i}" for i in ids) + ")"},
                     headers=headers).json() == []
+
+
+DEEP_ARRAY = b"[" * 100_000 + b"]" * 100_000
+DEEP_OBJECT = b'{"a":' * 50_000 + b"1" + b"}" * 50_000
+
+
+@pytest.mark.parametrize("path", ["/shows", "/rpc/verify_access_code"])
+@pytest.mark.parametrize("body", [DEEP_ARRAY, DEEP_OBJECT], ids=["array", "object"])
+def test_deeply_nested_json_body_is_400(rest, stack, user, path, body):
+    response = rest.post(path, content=body, headers=rest_headers(stack, user.token,
+                                                                  **{"Content-Type": "application/json"}))
+    assert_postgrest_error(response, 400, "PGRST102")
+    _still_serving(rest, stack, user)
+
+
+def test_an_unexpected_error_is_json_and_keeps_the_connection(stack_home, stack, monkeypatch):
+    """Defence in depth: a gateway bug answers PostgREST's PGRSTX00 shape without internals, and is logged."""
+    from starlette.testclient import TestClient
+
+    from oncore_cli.local.gateway.app import create_app
+    from oncore_cli.local.gateway.config import GatewayConfig
+    from oncore_cli.local.gateway.rest import endpoints
+
+    async def broken(request, state):
+        raise RuntimeError("internal detail /some/path SELECT secret")
+
+    monkeypatch.setattr(endpoints, "_table", broken)
+    app = create_app(GatewayConfig.load(stack_home / "local" / "gateway.json"))
+    with TestClient(app) as client:
+        response = client.get("/rest/v1/shows", headers={"apikey": stack.anon_key})
+        body = assert_postgrest_error(response, 500, "PGRSTX00")
+        assert "secret" not in response.text and "/some/path" not in response.text and body["hint"] is None
+        monkeypatch.undo()
+        assert client.get("/rest/v1/shows", params={"limit": "1"}, headers={"apikey": stack.anon_key}).status_code == 200

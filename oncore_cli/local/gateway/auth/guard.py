@@ -52,7 +52,7 @@ async def read_json(request: Request) -> dict[str, Any]:
     raw = await request.body()
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:  # RecursionError: nested too deep to decode
         raise AuthError(400, "bad_json", f"Could not parse request body as JSON: {_json_reason(raw, e)}") from e
     if data is None:  # Go decodes `null` into a struct as "nothing set"
         return {}

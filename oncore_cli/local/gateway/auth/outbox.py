@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 
@@ -32,8 +32,20 @@ def new_otp() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(policy.OTP_LENGTH))
 
 
+# Hosts a link may send a session to (GoTrue's isRedirectURLValid: the site URL's host or the allow list; the
+# local stack allows this machine's loopback names, as the supabase CLI's dev setups use them interchangeably).
+_LOCAL_HOSTS = frozenset({urlsplit(policy.SITE_URL).hostname, "localhost", "127.0.0.1", "::1"})
+
+
 def redirect_target(request: Request) -> str:
-    return request.query_params.get("redirect_to") or policy.SITE_URL
+    """`redirect_to` when it points at an allowed host, else the site URL: the session travels in the fragment."""
+    wanted = request.query_params.get("redirect_to") or ""
+    try:
+        parts = urlsplit(wanted)
+        allowed = parts.scheme in ("http", "https") and parts.hostname in _LOCAL_HOSTS
+    except ValueError:
+        allowed = False
+    return wanted if allowed else policy.SITE_URL
 
 
 async def prepare(request: Request, conn, user: dict[str, Any], kind: str, to: str) -> dict[str, str]:

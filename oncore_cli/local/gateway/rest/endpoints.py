@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -13,12 +14,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from oncore_cli.local.gateway.app import _BodyTooLarge
 from oncore_cli.local.gateway.rest import builder, transaction
 from oncore_cli.local.gateway.rest.auth import Authenticator, Identity
 from oncore_cli.local.gateway.rest.errors import (PostgRESTError, invalid_body, invalid_range, not_acceptable,
                                                   schema_not_exposed, singular, table_not_found)
 from oncore_cli.local.gateway.rest.query import Prefer, parse_prefer, parse_query, parse_range_header
 from oncore_cli.local.gateway.rest.schema_cache import EXPOSED_SCHEMAS, Function, SchemaCacheHolder
+
+log = logging.getLogger("oncore.gateway.rest")
 
 JSON_TYPE = "application/json; charset=utf-8"
 OBJECT_TYPE = "application/vnd.pgrst.object+json; charset=utf-8"
@@ -178,12 +182,30 @@ async def read_json_body(request: Request) -> Any:
         return None
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):   # RecursionError: nested deeper than Python's stack
         raise invalid_body() from None
 
 
 # -- tables and views ----------------------------------------------------------------------------------------------
 
+def guarded(endpoint):
+    """A bug must not answer plain text and drop the client's keep-alive connection: log it (the gateway log,
+    never the response) and answer PostgREST's internal-error shape."""
+
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except _BodyTooLarge:
+            raise   # the gateway's body cap answers 413 itself
+        except Exception:
+            log.exception("unhandled error in %s %s", request.method, request.url.path)
+            return PostgRESTError(500, "PGRSTX00", "Internal error in the local gateway",
+                                  "See the gateway log").response(request.method == "HEAD")
+
+    return wrapped
+
+
+@guarded
 async def table_endpoint(request: Request) -> Response:
     head = request.method == "HEAD"
     state: RestState = request.app.state.rest
@@ -392,6 +414,7 @@ async def _put(request, state, schema, name, ctx, prefer, kind, stripped) -> Res
 
 # -- RPC -----------------------------------------------------------------------------------------------------------
 
+@guarded
 async def rpc_endpoint(request: Request) -> Response:
     head = request.method == "HEAD"
     state: RestState = request.app.state.rest
