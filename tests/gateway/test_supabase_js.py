@@ -186,6 +186,23 @@ def test_js_rls_hides_and_refuses_another_users_org(rest_report):
     assert rest_report["foreignUpdate"] == {"status": 200, "data": [], "error": None}
 
 
+def test_js_in_filter_keeps_a_bare_quote_inside_a_value(rest_report):
+    assert rest_report["inQuoted"] == ["Bar, Tresen", "Club \"Q", "Huxleys"]
+
+
+@pytest.mark.parametrize(("value", "items"), [
+    ('(x"y,La Cigale)', ['x"y', "La Cigale"]),       # js leaves values without `,()` unquoted
+    ('("a,b",x"y,z)', ["a,b", 'x"y', "z"]),
+    ('("a\\"b",c)', ['a"b', "c"]),                  # escaped quote inside a quoted element
+    ('("a"b,c)', ['"a"b', "c"]),                      # a quote that does not end the element is literal
+    ("(1,2,3)", ["1", "2", "3"]),
+])
+def test_in_list_quotes_only_whole_elements(value, items):
+    from oncore_cli.local.gateway.rest.query import parse_in_list
+
+    assert parse_in_list(value, "name=in." + value) == items
+
+
 def test_js_error_shape(rest_report):
     bad = rest_report["badCapacity"]
     assert (bad["status"], bad["code"], bad["message"], bad["keys"]) == (

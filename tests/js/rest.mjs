@@ -80,6 +80,13 @@ run(async () => {
   const foreignInsert = await outsider.from('venues').insert({ org_id: org.id, name: 'Intruder' })
   const foreignUpdate = await outsider.from('venues').update({ name: 'Hijacked' }).eq('id', huxleys.id).select()
 
+  // .in() quotes only values with `,()`: a bare `"` inside a value must stay part of it.
+  ok('quoted names', await outsider.from('venues').insert([
+    { org_id: otherOrg.id, name: 'Club "Q' }, { org_id: otherOrg.id, name: 'Bar, Tresen' },
+    { org_id: otherOrg.id, name: 'Huxleys' }]))
+  const inQuoted = ok('in with quotes', await outsider.from('venues').select('name')
+    .eq('org_id', otherOrg.id).in('name', ['Club "Q', 'Bar, Tresen', 'Huxleys']).order('name'))
+
   // Errors a form shows: a constraint naming the field, and an unknown column.
   const badCapacity = await venuesTable().insert({ org_id: org.id, name: 'Bad', capacity: -1 }).select()
   const unknownColumn = await owner.from('venues').select('nope').eq('org_id', org.id)
@@ -111,6 +118,7 @@ run(async () => {
     foreignVenues: { count: foreignVenues.count, data: foreignVenues.data },
     ownOrgIds: ownOrgs.map((o) => o.id),
     foreignInsert: errorShape(foreignInsert),
+    inQuoted: inQuoted.map((v) => v.name),
     foreignUpdate: { status: foreignUpdate.status, data: foreignUpdate.data, error: foreignUpdate.error },
     badCapacity: errorShape(badCapacity),
     unknownColumn: errorShape(unknownColumn),

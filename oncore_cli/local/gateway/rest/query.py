@@ -329,10 +329,30 @@ def parse_in_list(value: str, expr: str) -> list[str]:
     inner = value[1:-1]
     if inner == "":
         return []
-    items = []
-    for raw in split_top(inner):
-        items.append(_unquote_tree_value(raw))
-    return items
+    return _split_in_list(inner)
+
+
+_QUOTED_ELEMENT_RE = re.compile(r'"((?:[^"\\]|\\.)*)"(?=,|$)')
+
+
+def _split_in_list(inner: str) -> list[str]:
+    """PostgREST's list grammar: an element is quoted only when it starts with `"` (and the quote closes before
+    the next `,`); otherwise it runs to the next `,` and quotes in it are literal. supabase-js quotes only values
+    with `,()`, so `.in("name", ['x"y', ...])` arrives with a bare quote inside an element."""
+    items, pos = [], 0
+    while True:
+        quoted = _QUOTED_ELEMENT_RE.match(inner, pos)
+        if quoted:
+            items.append(re.sub(r"\\(.)", r"\1", quoted[1]))
+            pos = quoted.end()
+        else:
+            comma = inner.find(",", pos)
+            end = len(inner) if comma < 0 else comma
+            items.append(inner[pos:end])
+            pos = end
+        if pos >= len(inner):
+            return items
+        pos += 1  # the comma
 
 
 def is_op_expr(value: str) -> bool:
