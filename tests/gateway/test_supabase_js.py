@@ -145,6 +145,11 @@ def test_js_embedded_select(rest_report):
         {"date": "2027-03-05", "venues": {"name": "Razzmatazz", "city": "Barcelona"}},
         {"date": "2027-03-07", "venues": {"name": "La Cigale", "city": "Paris"}},
     ]
+    # Two levels deep from the organization, ordered and limited inside the embedding.
+    assert rest_report["nested"] == {"name": rest_report["org"]["name"], "shows": [
+        {"date": "2027-03-01", "venues": {"name": "Huxleys", "city": "Berlin"}},
+        {"date": "2027-03-03", "venues": {"name": "Paradiso", "city": "Amsterdam"}},
+    ]}
 
 
 def test_js_filters_order_range_and_exact_count(rest_report):
@@ -171,6 +176,7 @@ def test_js_single_and_maybe_single(rest_report):
 def test_js_update_and_delete(rest_report):
     assert rest_report["plainUpdate"] == {"status": 204, "data": None}
     assert rest_report["updated"] == {"name": "Huxleys", "city": "Berlin-Kreuzberg", "capacity": 1500}
+    assert rest_report["confirmed"] == [{"title": "Amsterdam", "status": "confirmed"}]
     assert rest_report["deleted"] == [{"title": "Paris"}]
     assert rest_report["plainDelete"] == {"status": 204, "data": None}
     assert rest_report["left"] == {"count": 3, "names": ["Huxleys", "Paradiso", "Razzmatazz"]}

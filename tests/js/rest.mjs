@@ -44,6 +44,9 @@ run(async () => {
   // Reads: embedding, filters, ordering, ranges, counts.
   const embedded = ok('embedded select', await owner.from('shows')
     .select('date, venues(name, city)').eq('org_id', org.id).order('date'))
+  const nested = ok('nested embedded select', await owner.from('organizations')
+    .select('name, shows(date, venues(name, city))').eq('id', org.id)
+    .order('date', { referencedTable: 'shows' }).limit(2, { referencedTable: 'shows' }).single())
   const filtered = await owner.from('shows').select('title, date', { count: 'exact' })
     .eq('org_id', org.id).in('status', ['hold', 'confirmed']).order('date', { ascending: false }).range(1, 2)
   ok('filtered shows', filtered)
@@ -65,6 +68,8 @@ run(async () => {
   ok('update', plainUpdate)
   const updated = ok('update select', await venuesTable().update({ city: 'Berlin-Kreuzberg' })
     .eq('id', huxleys.id).select('name, city, capacity').single())
+  const confirmed = ok('update show select', await owner.from('shows').update({ status: 'confirmed' })
+    .eq('org_id', org.id).eq('title', 'Amsterdam').select('title, status'))
   const deleted = ok('delete select', await owner.from('shows').delete()
     .eq('org_id', org.id).eq('title', 'Paris').select('title'))
   const plainDelete = await venuesTable().delete().eq('id', byName['La Cigale'].id)
@@ -100,6 +105,7 @@ run(async () => {
     allNames: all.map((v) => v.name),
     shows: shows.map((s) => ({ date: s.date, status: s.status })),
     embedded,
+    nested,
     filtered: { status: filtered.status, count: filtered.count, rows: filtered.data },
     ored: ored.map((v) => v.name),
     iliked: iliked.map((v) => v.name),
@@ -111,6 +117,7 @@ run(async () => {
     singleNone: errorShape(singleNone),
     plainUpdate: { status: plainUpdate.status, data: plainUpdate.data },
     updated,
+    confirmed,
     deleted,
     plainDelete: { status: plainDelete.status, data: plainDelete.data },
     left: { count: left.count, names: left.data.map((v) => v.name) },
