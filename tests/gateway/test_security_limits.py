@@ -107,3 +107,13 @@ def test_an_unexpected_error_is_json_and_keeps_the_connection(stack_home, stack,
         assert "secret" not in response.text and "/some/path" not in response.text and body["hint"] is None
         monkeypatch.undo()
         assert client.get("/rest/v1/shows", params={"limit": "1"}, headers={"apikey": stack.anon_key}).status_code == 200
+
+
+def test_huge_headers_are_431(rest, stack, user):
+    headers = rest_headers(stack, user.token, **{"X-Padding": "a" * 200_000})
+    response = rest.get("/shows", headers=headers)
+    assert response.status_code == 431 and response.json()["code"] == "PGRST431"
+    many = rest_headers(stack, user.token, **{f"X-Pad-{i}": "a" * 1000 for i in range(100)})
+    assert rest.get("/shows", headers=many).status_code == 431
+    _still_serving(rest, stack, user)
+

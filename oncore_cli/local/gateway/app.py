@@ -23,6 +23,9 @@ from oncore_cli.local.gateway.db import Database
 # Kong's open auth routes: links in mails are clicked in a browser, which sends no apikey
 OPEN_PATHS = frozenset({"/auth/v1/verify", "/auth/v1/callback", "/auth/v1/authorize"})
 MAX_BODY_BYTES = 10 * 1024 * 1024  # larger bodies are refused with 413 before they are read into memory
+# Kong's nginx refuses oversized header blocks too; here they would also be copied into every request's
+# `request.headers` GUC. (Request lines are capped by the HTTP parser itself, at 64 KiB.)
+MAX_HEADER_BYTES = 64 * 1024
 
 
 class ApiKeyMiddleware:
@@ -98,6 +101,26 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class HeaderLimitMiddleware:
+    """Refuse request headers over MAX_HEADER_BYTES in total with 431."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and \
+                sum(len(name) + len(value) + 4 for name, value in scope.get("headers", [])) > MAX_HEADER_BYTES:
+            message = "Request Header Fields Too Large"
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1009, "reason": message})
+                return
+            body = {"code": "PGRST431", "message": message,
+                    "details": f"The request headers exceed {MAX_HEADER_BYTES} bytes", "hint": None}
+            await JSONResponse(body, status_code=431)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
     body = {"code": "PGRST413", "message": "Payload Too Large", "details": f"The request body exceeds {limit} bytes",
             "hint": None}
@@ -149,6 +172,7 @@ def create_app(config: GatewayConfig) -> Starlette:
     app.state.config = config
     app.add_middleware(ApiKeyMiddleware, config=config)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(HeaderLimitMiddleware)
     app.add_middleware(CorsMiddleware)  # outermost: preflights need no key, and Kong's errors are readable too
     return app
 
