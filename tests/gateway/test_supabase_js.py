@@ -109,6 +109,9 @@ def test_js_auth_errors_carry_status_and_code(auth_report):
         "AuthApiError", 400, "invalid_credentials", "Invalid login credentials")
     duplicate = auth_report["duplicate"]
     assert (duplicate["status"], duplicate["code"]) == (422, "user_already_exists")
+    weak = auth_report["weak"]  # auth-js builds its own error class from the code and `weak_password.reasons`
+    assert (weak["name"], weak["status"], weak["code"], weak["reasons"]) == (
+        "AuthWeakPasswordError", 422, "weak_password", ["length"])
 
 
 def test_js_sign_in_anonymously(auth_report, stack):

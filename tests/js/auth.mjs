@@ -22,6 +22,7 @@ run(async () => {
 
   const wrongPassword = await client().auth.signInWithPassword({ email, password: 'not-the-password' })
   const duplicate = await client().auth.signUp({ email, password })
+  const weak = await client().auth.signUp({ email: `js-weak-${suffix}@example.test`, password: '123' })
 
   const guest = client()
   const anon = ok('signInAnonymously', await guest.auth.signInAnonymously())
@@ -47,6 +48,7 @@ run(async () => {
     revokedRefresh: errorShape(revokedRefresh),
     wrongPassword: errorShape(wrongPassword),
     duplicate: errorShape(duplicate),
+    weak: { ...errorShape(weak), reasons: weak.error?.reasons ?? null },
     anonymous: { userId: anon.user.id, isAnonymous: anon.user.is_anonymous, email: anon.user.email ?? null,
                  hasSession: !!anon.session, getUserId: anonUser.id, getUserAnonymous: anonUser.is_anonymous },
   }
