@@ -122,6 +122,10 @@ class LocalStack:
     @contextlib.contextmanager
     def _lock(self):
         self.root.mkdir(parents=True, exist_ok=True)
+        if self.cluster.runner.user is None:
+            # logs, mails (sign-in codes) and keys are nobody else's business; only a PostgreSQL running as a
+            # dedicated system user (root without user namespaces) needs to enter the directory
+            self.root.chmod(0o700)
         with open(self.root / ".lock", "w") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             try:
@@ -244,7 +248,8 @@ class LocalStack:
             "host": HOST, "port": port, "db_port": self.cluster.port, "socket_dir": str(self.cluster.socket_dir),
             "data_dir": str(self.root), "supabase_dir": str(supabase_dir()), **keys,
         })
-        log = open(self.logs / "gateway.log", "ab")
+        log = os.fdopen(os.open(self.logs / "gateway.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
+        os.fchmod(log.fileno(), 0o600)  # also for a log left by an older version
         proc = subprocess.Popen(
             [sys.executable, "-m", "oncore_cli.local.gateway", "--config", str(self.gateway_config)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
