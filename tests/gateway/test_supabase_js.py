@@ -1,6 +1,6 @@
 """Unmodified supabase-js (pinned in tests/js/package-lock.json) against the per-run stack: each script in tests/js
 drives /auth/v1 and /rest/v1 the way a web app does and prints what it observed as one JSON object; these tests
-assert on that report. One node process per area (auth, rest, venue guest) keeps the added time small."""
+assert on that report. One node process per area (auth, rest, venue guest, browser page) keeps the added time small."""
 
 from __future__ import annotations
 
