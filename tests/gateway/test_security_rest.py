@@ -146,3 +146,10 @@ def test_injection_attempts_change_nothing(rest, stack, user, params):
         assert response.json() == []
     with psycopg.connect(stack.db_url, autocommit=True) as conn:
         assert conn.execute("select to_regclass('public.shows')").fetchone()[0] is not None
+
+
+@pytest.mark.parametrize("select", ['"a\x00":id', 'id,v:venues("n\x00":name)', '"x\\\x00":id'])
+def test_nul_byte_in_a_quoted_alias_is_a_parse_error(rest, stack, user, select):
+    """Aliases are the one identifier not found in the schema cache; libpq would cut the SQL text at a NUL."""
+    response = rest.get("/shows", params={"select": select}, headers=rest_headers(stack, user.token))
+    assert_postgrest_error(response, 400, "PGRST100")

@@ -122,7 +122,7 @@ MAX_SELECT_ITEMS = 1000
 MAX_EMBEDS = 50
 
 _BARE_IDENT = r"[\w$ ]+(?:-[\w$ ]+)*"
-_QUOTED_IDENT = r'"(?:[^"\\]|\\.)*"'
+_QUOTED_IDENT = r'"(?:[^"\\\x00]|\\[^\x00])*"'   # no NUL: libpq would end the SQL text there
 _IDENT = rf"(?:{_QUOTED_IDENT}|{_BARE_IDENT})"
 _JSON_PATH = rf"(?:->>?(?:-?\d+(?![\w$])|{_IDENT}))*"
 _FIELD_RE = re.compile(rf"(?P<name>{_IDENT})(?P<path>{_JSON_PATH})")
