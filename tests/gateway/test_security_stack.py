@@ -84,3 +84,30 @@ def test_gateway_log_is_not_world_readable(stack, stack_home):
     log = Path(stack_home) / "local" / "logs" / "gateway.log"
     assert not _mode(log) & (stat.S_IROTH | stat.S_IWOTH)
     assert os.stat(log).st_uid == os.geteuid()
+
+
+@pytest.mark.parametrize("user", ["authenticator", "anon", "service_role", "supabase_auth_admin"])
+@pytest.mark.parametrize("password", ["", "postgres", "authenticator"])
+def test_api_roles_cannot_log_in_over_tcp(stack, user, password):
+    """Only the superuser has a (well-known, supabase CLI) password; the gateway's roles come in over the
+    owner-only unix socket."""
+    import psycopg
+
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(host="127.0.0.1", port=stack.db_port, user=user, password=password, dbname="postgres",
+                        connect_timeout=5).close()
+
+
+def test_authenticator_cannot_become_a_superuser(stack):
+    import psycopg
+
+    from oncore_cli.local.postgres import Cluster
+
+    conninfo = Cluster(Path(stack.data_dir) / "postgres").socket_conninfo("authenticator")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for role in ("postgres", "supabase_auth_admin", "supabase_storage_admin", "pg_read_server_files"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f'set role "{role}"')
+        conn.execute("set role service_role")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select count(*) from auth.users")
