@@ -153,3 +153,31 @@ def test_nul_byte_in_a_quoted_alias_is_a_parse_error(rest, stack, user, select):
     """Aliases are the one identifier not found in the schema cache; libpq would cut the SQL text at a NUL."""
     response = rest.get("/shows", params={"select": select}, headers=rest_headers(stack, user.token))
     assert_postgrest_error(response, 400, "PGRST100")
+
+
+@pytest.fixture
+def header_setting_function(stack, unique):
+    """A function that copies its argument into `response.headers`, as a careless one might."""
+    name = f"sec_probe_header_{unique}"
+    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+        conn.execute(f"create function public.{name}(v text) returns int language sql volatile set search_path = '' "
+                     "as $$ select pg_catalog.length(pg_catalog.set_config('response.headers', "
+                     "pg_catalog.json_build_array(pg_catalog.json_build_object('X-Echo', v))::text, true)) * 0 $$")
+        conn.execute("notify pgrst, 'reload schema'")
+    yield name
+    with psycopg.connect(stack.db_url, autocommit=True) as conn:
+        conn.execute(f"drop function public.{name}(text)")
+        conn.execute("notify pgrst, 'reload schema'")
+
+
+@pytest.mark.parametrize("value", ["a\r\nSet-Cookie: session=stolen", "line\nbreak", "euro €"])
+def test_a_header_http_cannot_carry_is_pgrst111_not_a_bare_500(rest, stack, header_setting_function, value):
+    for _ in range(50):
+        response = rest.post(f"/rpc/{header_setting_function}", json={"v": value}, headers=rest_headers(stack))
+        if response.status_code != 404:
+            break
+        time.sleep(0.1)
+    assert_postgrest_error(response, 500, "PGRST111")
+    assert "set-cookie" not in response.headers
+    ok = rest.post(f"/rpc/{header_setting_function}", json={"v": "fine"}, headers=rest_headers(stack))
+    assert ok.status_code == 200 and ok.headers["x-echo"] == "fine"

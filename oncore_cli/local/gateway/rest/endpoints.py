@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import logging
+import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -148,6 +149,10 @@ def render_body(body: str, kind: str, page_total: int, head: bool, scalar_column
     return (b"" if head else body.encode()), JSON_TYPE
 
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_BAD_HEADER_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def overridden(response: Response, gucs: tuple) -> Response:
     """Apply `response.status` / `response.headers` set by the request's functions (PGRST112 / PGRST111 if bad)."""
     status, headers = gucs if gucs else (None, None)
@@ -160,7 +165,11 @@ def overridden(response: Response, gucs: tuple) -> Response:
             items = json.loads(headers)
             if not isinstance(items, list) or not all(isinstance(i, dict) and len(i) == 1 for i in items):
                 raise ValueError
-        except ValueError:
+            for item in items:   # what HTTP cannot carry (CR/LF, non-Latin-1) would fail later, as a bare 500
+                (key, value), = item.items()
+                if not _HEADER_NAME.fullmatch(str(key)) or _BAD_HEADER_VALUE.search(str(value).encode("latin-1")):
+                    raise ValueError
+        except (ValueError, UnicodeEncodeError):
             raise PostgRESTError(500, "PGRST111", "response.headers guc must be a JSON array composed of objects "
                                                   "with a single key and a string value") from None
         for item in items:
