@@ -93,3 +93,25 @@ def test_magic_link_redirects_to_local_hosts(auth, stack, unique, target):
     clicked = httpx.get(message["link"])
     fragment = parse_qs(urlsplit(clicked.headers["location"]).fragment)
     assert clicked.headers["location"].startswith(target + "#") and fragment["token_type"] == ["bearer"]
+
+
+def test_users_cannot_grant_themselves_a_role(auth, stack, unique):
+    """`role` and `app_metadata` are the admin's; user metadata named `role` never becomes the token's role."""
+    import jwt as pyjwt
+
+    email = f"self-role-{unique}@example.com"
+    escalate = {"role": "service_role", "app_metadata": {"role": "service_role"}, "data": {"role": "service_role"}}
+    signed_up = auth.post("/signup", json={"email": email, "password": "s3cret-pw-1", **escalate})
+    assert signed_up.status_code == 200, signed_up.text
+    session = signed_up.json()
+    claims = pyjwt.decode(session["access_token"], stack.jwt_secret, algorithms=["HS256"], audience="authenticated")
+    assert claims["role"] == "authenticated" and claims["app_metadata"].get("role") is None
+    bearer = {"Authorization": f"Bearer {session['access_token']}"}
+    auth.put("/user", json={"role": "service_role", "data": {"role": "service_role"}}, headers=bearer)
+    auth.put("/user", json={"app_metadata": {"role": "service_role"}}, headers=bearer)
+    refreshed = auth.post("/token", params={"grant_type": "refresh_token"},
+                          json={"refresh_token": session["refresh_token"]}).json()
+    claims = pyjwt.decode(refreshed["access_token"], stack.jwt_secret, algorithms=["HS256"], audience="authenticated")
+    assert claims["role"] == "authenticated" and claims["app_metadata"].get("role") is None
+    admin_view = auth.get("/admin/users", headers={"Authorization": f"Bearer {refreshed['access_token']}"})
+    assert admin_view.status_code == 403
