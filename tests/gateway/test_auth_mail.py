@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from supabase import create_client
+from supabase import ClientOptions, create_client
 from supabase_auth.errors import AuthApiError
 
 from oncore_cli.local import mail
@@ -16,7 +16,8 @@ from oncore_cli.local import mail
 
 @pytest.fixture
 def client(stack):
-    return create_client(stack.api_url, stack.anon_key)
+    # the implicit flow (sessions in the link's fragment); supabase-py's own default, PKCE, is in test_auth_pkce.py
+    return create_client(stack.api_url, stack.anon_key, options=ClientOptions(flow_type="implicit"))
 
 
 @pytest.fixture

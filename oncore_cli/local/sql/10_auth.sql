@@ -103,11 +103,42 @@ create table auth.one_time_tokens (
 create index one_time_tokens_token_hash_idx on auth.one_time_tokens (token_hash);
 create index one_time_tokens_user_id_idx on auth.one_time_tokens (user_id);
 
+-- PKCE logins (GoTrue migrations 20230322519590, 20230402418590, 20230508135423, 20240306115329, 20260115000000)
+do $$ begin
+  create type auth.code_challenge_method as enum ('s256', 'plain');
+exception
+  when duplicate_object then null;
+end $$;
+create table auth.flow_state (
+  id uuid primary key,
+  user_id uuid null,
+  auth_code text null,
+  code_challenge_method auth.code_challenge_method null,
+  code_challenge text null,
+  provider_type text not null,
+  provider_access_token text null,
+  provider_refresh_token text null,
+  created_at timestamptz null,
+  updated_at timestamptz null,
+  authentication_method text not null,
+  auth_code_issued_at timestamptz null,
+  invite_token text null,
+  referrer text null,
+  oauth_client_state_id uuid null,
+  linking_target_id uuid null,
+  email_optional boolean not null default false
+);
+create index idx_auth_code on auth.flow_state (auth_code);
+create index idx_user_id_auth_method on auth.flow_state (user_id, authentication_method);
+create index flow_state_created_at_idx on auth.flow_state (created_at desc);
+comment on table auth.flow_state is 'Stores metadata for all OAuth/SSO login flows';
+
 alter table auth.users enable row level security;
 alter table auth.identities enable row level security;
 alter table auth.sessions enable row level security;
 alter table auth.refresh_tokens enable row level security;
 alter table auth.one_time_tokens enable row level security;
+alter table auth.flow_state enable row level security;
 
 create or replace function auth.uid() returns uuid
 language sql stable
@@ -153,6 +184,8 @@ alter table auth.identities owner to supabase_auth_admin;
 alter table auth.sessions owner to supabase_auth_admin;
 alter table auth.refresh_tokens owner to supabase_auth_admin;
 alter table auth.one_time_tokens owner to supabase_auth_admin;
+alter table auth.flow_state owner to supabase_auth_admin;
+alter type auth.code_challenge_method owner to supabase_auth_admin;
 alter function auth.uid() owner to supabase_auth_admin;
 alter function auth.role() owner to supabase_auth_admin;
 alter function auth.email() owner to supabase_auth_admin;

@@ -6,13 +6,13 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from oncore_cli.local.gateway.auth import outbox, policy, store, tokens
+from oncore_cli.local.gateway.auth import outbox, pkce, policy, store, tokens
 from oncore_cli.local.gateway.auth.errors import AuthError
 from oncore_cli.local.gateway.auth.guard import auth_pool, endpoint, field, merge_metadata, read_json, valid_email
 from oncore_cli.local.gateway.auth.respond import json_response
@@ -38,6 +38,7 @@ async def otp(request: Request) -> Response:
     if not email:
         raise AuthError(400, "validation_failed", "One of email or phone must be set")
     email = valid_email(email)
+    challenge = pkce.challenge_of(data)
     async with auth_pool(request).connection() as conn:
         try:
             async with conn.transaction():
@@ -47,7 +48,10 @@ async def otp(request: Request) -> Response:
                         raise AuthError(422, "otp_disabled", "Signups not allowed for otp")
                     user = await create_email_user(conn, email, "", metadata, confirmed=policy.MAILER_AUTOCONFIRM)
                 kind = "magiclink" if user.get("email_confirmed_at") else "signup"
-                await outbox.send(request, conn, user, kind)
+                if challenge:  # GoTrue: a magic link's flow state, or the sign-up's one for an unconfirmed user
+                    await pkce.save_flow_state(conn, user["id"], challenge, pkce.AUTH_METHODS[kind],
+                                               "magiclink" if kind == "magiclink" else "email")
+                await outbox.send(request, conn, user, kind, pkce=bool(challenge))
         except psycopg.errors.UniqueViolation as e:
             raise AuthError(422, "user_already_exists", "User already registered") from e
     return json_response({})
@@ -60,11 +64,14 @@ async def recover(request: Request) -> Response:
     if not email:
         raise AuthError(422, "validation_failed", "Password recovery requires an email")
     email = valid_email(email)
+    challenge = pkce.challenge_of(data)
     async with auth_pool(request).connection() as conn:
         async with conn.transaction():
             user = await store.get_user_by_email(conn, email)
             if user is not None:  # an unknown address gets the same answer: no account enumeration
-                await outbox.send(request, conn, user, "recovery")
+                if challenge:
+                    await pkce.save_flow_state(conn, user["id"], challenge, "recovery")
+                await outbox.send(request, conn, user, "recovery", pkce=bool(challenge))
     return json_response({})
 
 
@@ -79,14 +86,20 @@ async def resend(request: Request) -> Response:
     if kind in ("sms", "phone_change") or phone:
         raise AuthError(400, "phone_provider_disabled", "Phone logins are disabled")
     email = valid_email(email)
+    challenge = pkce.challenge_of(data)
     async with auth_pool(request).connection() as conn:
         async with conn.transaction():
             user = await store.get_user_by_email(conn, email)
             if user is not None:
                 if kind == "signup" and not user.get("email_confirmed_at"):
-                    await outbox.send(request, conn, user, "signup")
+                    if challenge:
+                        await pkce.save_flow_state(conn, user["id"], challenge, "email/signup")
+                    await outbox.send(request, conn, user, "signup", pkce=bool(challenge))
                 elif kind == "email_change" and user.get("email_change"):
-                    await outbox.send(request, conn, user, "email_change", to=user["email_change"])
+                    if challenge:
+                        await pkce.save_flow_state(conn, user["id"], challenge, "email_change")
+                    await outbox.send(request, conn, user, "email_change", to=user["email_change"],
+                                      pkce=bool(challenge))
     return json_response({})
 
 
@@ -123,7 +136,8 @@ async def verify_post(request: Request) -> Response:
 
 @endpoint
 async def verify_get(request: Request) -> Response:
-    """A clicked link: 303 to redirect_to with the session (or the error) in the URL fragment."""
+    """A clicked link: 303 to redirect_to with the session (or the error) in the URL fragment; a PKCE link (its
+    token starts with `pkce_`) gets `?code=<auth_code>` instead, and its errors in the query as well."""
     kind = request.query_params.get("type", "")
     token = request.query_params.get("token", "")
     redirect_to = outbox.redirect_target(request)
@@ -131,6 +145,7 @@ async def verify_get(request: Request) -> Response:
         raise AuthError(400, "validation_failed", "Verify requires a verification type")
     if not token:
         raise AuthError(400, "validation_failed", "Verify requires a token or a token hash")
+    is_pkce = token.startswith(pkce.PREFIX)
     try:
         if kind not in EMAIL_TYPES or kind == "email":
             raise AuthError(400, "validation_failed", "Unsupported verification type")
@@ -138,11 +153,19 @@ async def verify_get(request: Request) -> Response:
             async with conn.transaction():
                 user, kind = await _find(conn, kind, token, None)
                 user = await _apply(conn, user, kind)
-                session = await tokens.sign_in(request, conn, user, "otp")
+                if is_pkce:
+                    code = await pkce.issue_auth_code(conn, user["id"], kind)
+                else:
+                    session = await tokens.sign_in(request, conn, user, "otp")
     except AuthError as error:
         fragment = {"error": _OAUTH_ERRORS.get(error.status, ""), "error_code": error.code,
                     "error_description": error.message, "sb": ""}
-        return RedirectResponse(_with_fragment(redirect_to, fragment), status_code=303)
+        url = _with_fragment(redirect_to, fragment)
+        if is_pkce:
+            url = _with_query(url, {k: v for k, v in fragment.items() if k != "sb" and v})
+        return RedirectResponse(url, status_code=303)
+    if is_pkce:
+        return RedirectResponse(_with_query(redirect_to, {"code": code}), status_code=303)
     fragment = {"access_token": session["access_token"], "expires_at": str(session["expires_at"]),
                 "expires_in": str(session["expires_in"]), "refresh_token": session["refresh_token"],
                 "sb": "", "token_type": session["token_type"], "type": kind}
@@ -156,6 +179,14 @@ def _with_fragment(url: str, values: dict[str, str]) -> str:
     parts = urlsplit(url)
     fragment = urlencode(sorted((k, v) for k, v in values.items() if v is not None))  # Go's Values.Encode sorts
     return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, fragment))
+
+
+def _with_query(url: str, values: dict[str, str]) -> str:
+    """`url` with each of `values` set in its query (replacing a parameter of the same name), sorted as Go does."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in values]
+    query = sorted(query + list(values.items()), key=lambda kv: kv[0])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
 # type → user columns compared with the token hash, in GoTrue's order (type "email" tries signup, then magiclink)
@@ -186,7 +217,7 @@ async def _find(conn, kind: str, hashed: str, email: str | None) -> tuple[dict[s
             continue
         for resolved, token_column, sent_column in _COLUMNS[kind]:
             stored, sent_at = user.get(token_column), user.get(sent_column)
-            if not stored or sent_at is None or not secrets.compare_digest(stored.encode(), hashed.encode()):
+            if not stored or sent_at is None or not _same_token(stored, hashed, by_code=bool(email)):
                 continue
             if store.now() > sent_at + timedelta(seconds=policy.OTP_SECONDS):
                 raise AuthError(403, "otp_expired", message)
@@ -194,6 +225,13 @@ async def _find(conn, kind: str, hashed: str, email: str | None) -> tuple[dict[s
                 raise AuthError(403, "user_banned", "User is banned")
             return user, resolved
     raise AuthError(403, "otp_expired", message)
+
+
+def _same_token(stored: str, hashed: str, *, by_code: bool) -> bool:
+    """A link's token equals the stored one; a code typed in also matches its PKCE-marked form (isOtpValid)."""
+    if by_code and stored.startswith(pkce.PREFIX):
+        stored = stored[len(pkce.PREFIX):]
+    return secrets.compare_digest(stored.encode(), hashed.encode())
 
 
 async def _apply(conn, user: dict[str, Any], kind: str) -> dict[str, Any]:

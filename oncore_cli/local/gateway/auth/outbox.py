@@ -48,11 +48,13 @@ def redirect_target(request: Request) -> str:
     return wanted if allowed else policy.SITE_URL
 
 
-async def prepare(request: Request, conn, user: dict[str, Any], kind: str, to: str) -> dict[str, str]:
-    """Store a fresh code for `kind` on the user; return otp, hashed_token, action_link, redirect_to."""
+async def prepare(request: Request, conn, user: dict[str, Any], kind: str, to: str,
+                  pkce: bool = False) -> dict[str, str]:
+    """Store a fresh code for `kind` on the user; return otp, hashed_token, action_link, redirect_to. In the PKCE
+    flow the stored and mailed token hash carries GoTrue's `pkce_` prefix: that is how /verify tells the flows apart."""
     token_column, sent_column, ott_type, _ = KINDS[kind]
     otp = new_otp()
-    hashed = token_hash(to.lower(), otp)
+    hashed = ("pkce_" if pkce else "") + token_hash(to.lower(), otp)
     redirect_to = redirect_target(request)
     config = request.app.state.config
     link = f"{config.api_url}/auth/v1/verify?" + urlencode({"token": hashed, "type": kind, "redirect_to": redirect_to})
@@ -65,10 +67,11 @@ async def prepare(request: Request, conn, user: dict[str, Any], kind: str, to: s
     return {"otp": otp, "hashed_token": hashed, "action_link": link, "redirect_to": redirect_to}
 
 
-async def send(request: Request, conn, user: dict[str, Any], kind: str, to: str | None = None) -> dict[str, str]:
+async def send(request: Request, conn, user: dict[str, Any], kind: str, to: str | None = None,
+               pkce: bool = False) -> dict[str, str]:
     """Prepare a code and write the mail to the outbox."""
     to = to or user["email"]
-    link = await prepare(request, conn, user, kind, to)
+    link = await prepare(request, conn, user, kind, to, pkce)
     subject = KINDS[kind][3]
     text = (f"{subject}\n\nFollow this link:\n{link['action_link']}\n\n"
             f"Or enter this code: {link['otp']}\n")

@@ -6,6 +6,7 @@ ACCESS_TOKEN_SECONDS = 3600          # GOTRUE_JWT_EXP
 REFRESH_TOKEN_REUSE_SECONDS = 10     # [auth] refresh_token_reuse_interval
 OTP_SECONDS = 3600                   # GOTRUE_MAILER_OTP_EXP
 OTP_LENGTH = 6
+FLOW_STATE_SECONDS = 300            # GOTRUE_EXTERNAL_FLOW_STATE_EXPIRY_DURATION: a PKCE code lives 5 minutes
 MIN_PASSWORD_LENGTH = 6
 MAX_PASSWORD_BYTES = 72              # bcrypt ignores the rest
 BCRYPT_COST = 10                     # GoTrue's (Go bcrypt's default) cost: about 60-80 ms per hash

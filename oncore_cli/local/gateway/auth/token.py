@@ -1,11 +1,11 @@
-"""POST /token: grant_type=password and grant_type=refresh_token (GoTrue `token.go`)."""
+"""POST /token: grant_type=password, refresh_token and pkce (GoTrue `token.go`)."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from oncore_cli.local.gateway.auth import passwords, store, tokens
+from oncore_cli.local.gateway.auth import passwords, pkce, store, tokens
 from oncore_cli.local.gateway.auth.errors import AuthError, OAuthError
 from oncore_cli.local.gateway.auth.guard import auth_pool, endpoint, field, read_json
 from oncore_cli.local.gateway.auth.respond import json_response
@@ -21,11 +21,7 @@ async def token(request: Request) -> Response:
     if grant == "refresh_token":
         return await _refresh(request)
     if grant == "pkce":
-        data = await read_json(request)
-        if not field(data, "auth_code", str, "") or not field(data, "code_verifier", str, ""):
-            raise AuthError(400, "validation_failed",
-                            "invalid request: both auth code and code verifier should be non-empty")
-        raise AuthError(404, "flow_state_not_found", "invalid flow state, no valid flow state found")
+        return await pkce.grant(request)
     raise AuthError(400, "invalid_credentials", "unsupported_grant_type")
 
 

@@ -6,7 +6,7 @@ import psycopg
 from starlette.requests import Request
 from starlette.responses import Response
 
-from oncore_cli.local.gateway.auth import outbox, passwords, policy, store
+from oncore_cli.local.gateway.auth import outbox, passwords, pkce, policy, store
 from oncore_cli.local.gateway.auth.errors import AuthError
 from oncore_cli.local.gateway.auth.guard import (auth_pool, endpoint, field, merge_metadata, read_json,
                                                  require_user, valid_email)
@@ -46,6 +46,7 @@ async def update_user(request: Request) -> Response:
                             "Updating password of an anonymous user without an email or phone is not allowed")
         if changing_email and await store.email_taken(conn, email, user["id"]):
             raise AuthError(422, "email_exists", "A user with this email address has already been registered")
+        challenge = pkce.challenge_of(data) if changing_email else None
     hashed = None
     if password:  # hashing without a pooled connection held
         passwords.check_strength(password)
@@ -55,14 +56,14 @@ async def update_user(request: Request) -> Response:
     async with auth_pool(request).connection() as conn:
         try:
             user = await _apply_update(request, conn, user, session, hashed, metadata,
-                                       email if changing_email else "")
+                                       email if changing_email else "", challenge)
         except psycopg.errors.UniqueViolation as e:  # a concurrent request took the address
             raise AuthError(422, "email_exists", "A user with this email address has already been registered") from e
         return json_response(user_json(user, await store.get_identities(conn, user["id"])))
 
 
 async def _apply_update(request: Request, conn, user: dict, session: dict | None, hashed: str | None,
-                        metadata: dict | None, new_email: str) -> dict:
+                        metadata: dict | None, new_email: str, challenge: tuple[str, str] | None = None) -> dict:
     async with conn.transaction():
         user = await store.get_user(conn, user["id"], lock=True)
         if hashed is not None:
@@ -77,7 +78,9 @@ async def _apply_update(request: Request, conn, user: dict, session: dict | None
                 user = await confirm_email_change(conn, user, new_email)
             else:
                 user = await store.update_user(conn, user["id"], email_change=new_email)
-                await outbox.send(request, conn, user, "email_change", to=new_email)
+                if challenge:  # the PKCE flow: the link will come back with ?code= for this flow state
+                    await pkce.save_flow_state(conn, user["id"], challenge, "email_change")
+                await outbox.send(request, conn, user, "email_change", to=new_email, pkce=bool(challenge))
                 user = await store.get_user(conn, user["id"])
     return user
 
