@@ -117,3 +117,28 @@ def test_huge_headers_are_431(rest, stack, user):
     assert rest.get("/shows", headers=many).status_code == 431
     _still_serving(rest, stack, user)
 
+
+
+def test_large_statements_are_neither_prepared_nor_cached(stack):
+    """Distinct giant query strings must not pile up as prepared statements in every backend (nor in caches)."""
+    import asyncio
+
+    import psycopg
+
+    from oncore_cli.local.gateway.rest import wire
+
+    small = b"select $1::text as v"
+    big = b"select $1::text as v" + b" " * wire.MAX_CACHED_QUERY_BYTES
+
+    async def run() -> None:
+        async with await psycopg.AsyncConnection.connect(stack.db_url, autocommit=True) as conn:
+            for query, value in ((small, "a"), (big, "b"), (big, "c")):
+                result, = await wire.pipeline(conn, [(query, [value])])
+                assert wire.row_values(result) == (value,)
+            assert small in wire._prepared[conn] and big not in wire._prepared[conn]
+            cur = await conn.execute("select count(*) from pg_prepared_statements")
+            assert (await cur.fetchone())[0] == 1
+
+    asyncio.run(run())
+    percent_query = b"select %(p0)s" + b" " * wire.MAX_CACHED_QUERY_BYTES
+    assert wire.to_positional(percent_query)[1] == ("p0",) and percent_query not in wire._converted

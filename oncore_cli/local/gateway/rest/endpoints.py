@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from oncore_cli.local.gateway.app import _BodyTooLarge
-from oncore_cli.local.gateway.rest import builder, transaction
+from oncore_cli.local.gateway.rest import builder, transaction, wire
 from oncore_cli.local.gateway.rest.auth import Authenticator, Identity
 from oncore_cli.local.gateway.rest.errors import (PostgRESTError, invalid_body, invalid_range, not_acceptable,
                                                   schema_not_exposed, singular, table_not_found)
@@ -267,9 +267,10 @@ async def _read(request, state, schema, name, ctx, prefer, kind, stripped) -> Re
         stmt = builder.build_read(state.holder.cache, schema, name, query, count=count,
                                   shape=shape_sql(kind, stripped))
         plan = Plan(stmt.query.as_bytes(None), stmt.params, root.offset or 0)
-        state.plans[key] = plan
-        if len(state.plans) > _PLAN_CACHE_SIZE:
-            state.plans.popitem(last=False)
+        if len(plan.query) <= wire.MAX_CACHED_QUERY_BYTES:   # one-off giants are not kept (memory)
+            state.plans[key] = plan
+            if len(state.plans) > _PLAN_CACHE_SIZE:
+                state.plans.popitem(last=False)
     (total, page_total, body), gucs = await transaction.run(request.app.state.db.rest, ctx, plan.query,
                                                             plan.params, read_only=True, gucs_in_row=True)
     status = range_status(plan.offset, page_total, total)

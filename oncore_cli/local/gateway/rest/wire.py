@@ -19,6 +19,9 @@ from psycopg import pq
 
 _PLACEHOLDER = re.compile(rb"%\((p\d+)\)s|%%")
 _MAX_PREPARED = 256   # per connection; statements beyond that run unnamed
+# Larger statements (a 1,000-item `or=`, say) are one-offs: caching them, here and as server-side prepared
+# statements in every backend, would let a client fill memory with distinct query strings
+MAX_CACHED_QUERY_BYTES = 16 * 1024
 _prepared: "weakref.WeakKeyDictionary[Any, dict[bytes, bytes]]" = weakref.WeakKeyDictionary()
 _converted: dict[bytes, tuple[bytes, tuple[str, ...]]] = {}
 _names = itertools.count()
@@ -40,9 +43,10 @@ def to_positional(query: bytes) -> tuple[bytes, tuple[str, ...]]:
         return b"$%d" % (names.index(name) + 1)
 
     result = (_PLACEHOLDER.sub(replace, query), tuple(names))
-    if len(_converted) > 2048:
-        _converted.clear()
-    _converted[query] = result
+    if len(query) <= MAX_CACHED_QUERY_BYTES:
+        if len(_converted) > 2048:
+            _converted.clear()
+        _converted[query] = result
     return result
 
 
@@ -96,7 +100,7 @@ async def pipeline(conn: psycopg.AsyncConnection, commands: list[tuple[bytes, li
         for (query, _), values in zip(commands, encoded):
             name = prepared.get(query)
             new_name = None
-            if name is None and len(prepared) < _MAX_PREPARED:
+            if name is None and len(prepared) < _MAX_PREPARED and len(query) <= MAX_CACHED_QUERY_BYTES:
                 new_name = b"oncore_%d" % next(_names)
                 pgconn.send_prepare(new_name, query)
                 name = new_name
