@@ -34,7 +34,7 @@ def js_project() -> Path:
 def run_script(js_project: Path, stack, name: str) -> dict:
     """Runs tests/js/<name> against the stack; its stdout is the report, a non-zero exit carries the error."""
     env = {**os.environ, "SUPABASE_URL": stack.api_url, "SUPABASE_ANON_KEY": stack.anon_key,
-           "SUFFIX": uuid.uuid4().hex[:10]}
+           "SUFFIX": uuid.uuid4().hex[:10], "ONCORE_DATA_DIR": stack.data_dir}  # auth.mjs reads the mail outbox
     done = subprocess.run([shutil.which("node"), name], capture_output=True, text=True, env=env, cwd=js_project,
                           timeout=120)
     assert done.returncode == 0, f"{name} failed:\n{done.stderr}"
@@ -121,6 +121,19 @@ def test_js_sign_in_anonymously(auth_report, stack):
     with psycopg.connect(stack.db_url) as conn:
         row = conn.execute("select is_anonymous from auth.users where id = %s", (anon["userId"],)).fetchone()
     assert row == (True,)
+
+
+def test_js_magic_link_in_the_pkce_flow(auth_report, stack):
+    """supabase-js with flowType 'pkce' (as @supabase/ssr): the link redirects with ?code=, the client exchanges it
+    with the verifier it kept, and the same code is refused a second time."""
+    pkce = auth_report["pkce"]
+    assert pkce["verifierKept"] and pkce["tokenHash"].startswith("pkce_")
+    assert (pkce["clickStatus"], pkce["callback"], pkce["fragment"], pkce["hasCode"]) == (
+        303, "http://localhost:3000/auth/callback", "", True)
+    assert pkce["sessionEmail"] == pkce["email"] == pkce["getUserEmail"]
+    assert _claims(stack, pkce["accessToken"])["amr"][0]["method"] == "magiclink"
+    reused = pkce["reused"]
+    assert (reused["name"], reused["status"], reused["code"]) == ("AuthApiError", 404, "flow_state_not_found")
 
 
 # --- /rest/v1 -------------------------------------------------------------------------------------------------------

@@ -55,6 +55,9 @@ async def save_flow_state(conn, user_id: uuid.UUID | str, challenge: tuple[str, 
                           provider_type: str | None = None) -> None:
     code, method = challenge
     async with conn.cursor() as cur:
+        # GoTrue's cleanup of abandoned flows, a hundred at a time
+        await cur.execute("delete from auth.flow_state where id in (select id from auth.flow_state "
+                          "where created_at < now() - interval '24 hours' limit 100 for update skip locked)")
         await cur.execute(
             """insert into auth.flow_state (id, user_id, auth_code, code_challenge_method, code_challenge,
                  provider_type, authentication_method, created_at, updated_at)
