@@ -188,3 +188,77 @@ def test_pkce_grant_input_errors(stack):
                             json={"auth_code": "00000000-0000-0000-0000-000000000000", "code_verifier": "v" * 43})
     assert missing.status_code == 400 and missing.json()["error_code"] == "validation_failed"
     assert unknown.status_code == 404 and unknown.json()["error_code"] == "flow_state_not_found"
+
+
+def _challenge(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def _exchange(auth: httpx.Client, code: str, verifier: str) -> httpx.Response:
+    return auth.post("/token", params={"grant_type": "pkce"}, json={"auth_code": code, "code_verifier": verifier})
+
+
+def test_magic_link_code_lives_five_minutes_from_the_click(stack, db_url, unique):
+    """GoTrue's IsExpired: a magic link's flow state counts from the code's issue (the click), not its creation."""
+    email = f"pkce-clicked-{unique}@example.com"
+    verifier = secrets.token_urlsafe(48)
+    with _auth(stack) as auth, psycopg.connect(db_url, autocommit=True) as conn:
+        auth.post("/otp", json={"email": email, "code_challenge": _challenge(verifier),
+                                "code_challenge_method": "s256"}).raise_for_status()
+        conn.execute("update auth.flow_state set created_at = now() - interval '6 minutes' where user_id = "
+                     "(select id from auth.users where email = %s)", (email,))
+        first = _code(_last(stack, email)["link"])
+        assert _exchange(auth, first, verifier).status_code == 200  # created long ago, clicked just now
+
+        auth.post("/otp", json={"email": email, "code_challenge": _challenge(verifier),
+                                "code_challenge_method": "s256"}).raise_for_status()
+        second = _code(_last(stack, email)["link"])
+        conn.execute("update auth.flow_state set auth_code_issued_at = now() - interval '6 minutes' "
+                     "where auth_code = %s", (second,))
+        expired = _exchange(auth, second, verifier)
+    assert expired.status_code == 422 and expired.json()["error_code"] == "flow_state_expired"
+
+
+def test_pkce_link_without_its_flow_state_redirects_with_an_error_and_stays_valid(stack, db_url, unique):
+    email = f"pkce-lost-{unique}@example.com"
+    verifier = secrets.token_urlsafe(48)
+    with _auth(stack) as auth, psycopg.connect(db_url, autocommit=True) as conn:
+        auth.post("/otp", json={"email": email, "code_challenge": _challenge(verifier),
+                                "code_challenge_method": "s256"}).raise_for_status()
+        message = _last(stack, email)
+        park = "update auth.flow_state set authentication_method = %s where user_id = %s and authentication_method = %s"
+        conn.execute(park, ("parked", message["user_id"], "magiclink"))
+        target = urlsplit(_click(message["link"]).headers["location"])
+        assert parse_qs(target.query)["error_code"] == ["flow_state_not_found"]
+        conn.execute(park, ("magiclink", message["user_id"], "parked"))
+        # the failed click rolled back: the same link now yields the code
+        assert _exchange(auth, _code(message["link"]), verifier).status_code == 200
+
+
+def test_concurrent_exchanges_of_one_code_yield_one_session(stack, unique):
+    from concurrent.futures import ThreadPoolExecutor
+
+    email = f"pkce-race-{unique}@example.com"
+    verifier = secrets.token_urlsafe(48)
+    with _auth(stack) as auth:
+        auth.post("/otp", json={"email": email, "code_challenge": _challenge(verifier),
+                                "code_challenge_method": "s256"}).raise_for_status()
+        code = _code(_last(stack, email)["link"])
+        with ThreadPoolExecutor(8) as pool:
+            statuses = sorted(pool.map(lambda _: _exchange(auth, code, verifier).status_code, range(8)))
+    assert statuses == [200] + [404] * 7
+
+
+def test_resend_of_an_email_change_in_the_pkce_flow(stack, unique):
+    old, new = f"pkce-resend-{unique}@example.com", f"pkce-resent-{unique}@example.com"
+    app = _pkce_client(stack)
+    app.auth.sign_up({"email": old, "password": "s3cret-pw"})
+    app.auth.update_user({"email": new}, {"email_redirect_to": CALLBACK})
+    verifier = secrets.token_urlsafe(48)
+    with _auth(stack) as auth:
+        auth.post("/resend", json={"type": "email_change", "email": old, "code_challenge": _challenge(verifier),
+                                   "code_challenge_method": "s256"}).raise_for_status()
+        message = _last(stack, new)
+        assert message["token_hash"].startswith("pkce_")
+        res = _exchange(auth, _code(message["link"]), verifier)
+    assert res.status_code == 200 and res.json()["user"]["email"] == new
