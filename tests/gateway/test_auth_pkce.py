@@ -262,3 +262,20 @@ def test_resend_of_an_email_change_in_the_pkce_flow(stack, unique):
         assert message["token_hash"].startswith("pkce_")
         res = _exchange(auth, _code(message["link"]), verifier)
     assert res.status_code == 200 and res.json()["user"]["email"] == new
+
+
+def test_a_database_from_before_flow_state_says_how_to_get_it(db_url):
+    """Stacks bootstrapped before auth.flow_state existed: a real query on a missing table becomes a clear 500."""
+    import asyncio
+
+    from oncore_cli.local.gateway.auth import pkce
+    from oncore_cli.local.gateway.auth.errors import AuthError
+
+    async def query_a_missing_table() -> None:
+        async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+            async with pkce._flow_states():
+                await conn.execute("select * from auth.no_such_flow_state_table")
+
+    with pytest.raises(AuthError) as err:
+        asyncio.run(query_a_missing_table())
+    assert err.value.status == 500 and "oncore local reset" in err.value.message

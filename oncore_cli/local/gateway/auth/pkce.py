@@ -11,9 +11,12 @@ import hashlib
 import re
 import secrets
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -29,6 +32,16 @@ _METHODS = ("s256", "plain")
 # verification type of a link → the flow state's authentication_method (GoTrue AuthenticationMethod.String())
 AUTH_METHODS = {"signup": "email/signup", "invite": "invite", "magiclink": "magiclink", "recovery": "recovery",
                 "email_change": "email_change"}
+
+
+@asynccontextmanager
+async def _flow_states() -> AsyncIterator[None]:
+    """The bootstrap SQL runs once per cluster: a stack created before auth.flow_state existed says how to get it."""
+    try:
+        yield
+    except psycopg.errors.UndefinedTable as e:
+        raise AuthError(500, "unexpected_failure", "auth.flow_state is missing: this local database predates PKCE "
+                        "support; `oncore local reset` recreates it") from e
 
 
 def challenge_of(data: dict[str, Any]) -> tuple[str, str] | None:
@@ -54,7 +67,7 @@ def challenge_of(data: dict[str, Any]) -> tuple[str, str] | None:
 async def save_flow_state(conn, user_id: uuid.UUID | str, challenge: tuple[str, str], authentication_method: str,
                           provider_type: str | None = None) -> None:
     code, method = challenge
-    async with conn.cursor() as cur:
+    async with _flow_states(), conn.cursor() as cur:
         # GoTrue's cleanup of abandoned flows, a hundred at a time
         await cur.execute("delete from auth.flow_state where id in (select id from auth.flow_state "
                           "where created_at < now() - interval '24 hours' limit 100 for update skip locked)")
@@ -68,7 +81,7 @@ async def save_flow_state(conn, user_id: uuid.UUID | str, challenge: tuple[str, 
 
 async def issue_auth_code(conn, user_id: uuid.UUID | str, kind: str) -> str:
     """The auth code of the user's latest flow state for a verified link of `kind` (GoTrue issueAuthCode)."""
-    async with store.cursor(conn) as cur:
+    async with _flow_states(), store.cursor(conn) as cur:
         await cur.execute("select * from auth.flow_state where user_id = %s and authentication_method = %s "
                           "order by created_at desc, id desc limit 1", (str(user_id), AUTH_METHODS.get(kind, kind)))
         flow = await cur.fetchone()
@@ -105,7 +118,7 @@ async def grant(request: Request) -> Response:
     if not auth_code or not verifier:
         raise AuthError(400, "validation_failed", "invalid request: both auth code and code verifier should be "
                         "non-empty")
-    async with auth_pool(request).connection() as conn:
+    async with auth_pool(request).connection() as conn, _flow_states():
         async with conn.transaction():
             async with store.cursor(conn) as cur:
                 # the row lock makes a second exchange of the same code wait, then find it gone
