@@ -279,3 +279,13 @@ def test_a_database_from_before_flow_state_says_how_to_get_it(db_url):
     with pytest.raises(AuthError) as err:
         asyncio.run(query_a_missing_table())
     assert err.value.status == 500 and "oncore local reset" in err.value.message
+
+
+def test_sign_up_in_the_pkce_flow_returns_a_session_and_validates_the_challenge(stack, unique):
+    """Autoconfirm: sign-up answers a session in either flow, but a malformed challenge is refused as GoTrue does."""
+    email = f"pkce-signup-{unique}@example.com"
+    assert _pkce_client(stack).auth.sign_up({"email": email, "password": "s3cret-pw"}).session
+    with _auth(stack) as auth:
+        bad = auth.post("/signup", json={"email": f"pkce-signup-bad-{unique}@example.com", "password": "s3cret-pw",
+                                         "code_challenge": "short", "code_challenge_method": "s256"})
+    assert bad.status_code == 400 and bad.json()["error_code"] == "validation_failed"

@@ -8,7 +8,7 @@ import psycopg
 from starlette.requests import Request
 from starlette.responses import Response
 
-from oncore_cli.local.gateway.auth import passwords, policy, store, tokens
+from oncore_cli.local.gateway.auth import passwords, pkce, policy, store, tokens
 from oncore_cli.local.gateway.auth.errors import AuthError
 from oncore_cli.local.gateway.auth.guard import auth_pool, endpoint, field, read_json, valid_email
 from oncore_cli.local.gateway.auth.respond import json_response
@@ -33,6 +33,7 @@ async def signup(request: Request) -> Response:
     if not password:
         raise AuthError(422, "validation_failed", "Signup requires a valid password")
     passwords.check_strength(password)
+    pkce.challenge_of(data)  # validated as GoTrue does; with autoconfirm the answer is a session in either flow
     async with auth_pool(request).connection() as conn:
         if await store.get_user_by_email(conn, email) is not None:
             raise AuthError(422, "user_already_exists", "User already registered")
