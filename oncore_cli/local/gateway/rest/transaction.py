@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from oncore_cli.local.gateway.pool import PoolTimeout, RestPool
 from oncore_cli.local.gateway.rest import wire
 from oncore_cli.local.gateway.rest.auth import Identity
 from oncore_cli.local.gateway.rest.errors import PostgRESTError, from_database
@@ -66,7 +66,7 @@ def setup_statement(ctx: RequestContext, read_only: bool) -> tuple[bytes, list[A
 Decision = Callable[[tuple], None]   # raises PostgRESTError to roll back
 
 
-async def run(pool: AsyncConnectionPool, ctx: RequestContext, query: bytes, params: dict[str, Any], *,
+async def run(pool: RestPool, ctx: RequestContext, query: bytes, params: dict[str, Any], *,
               read_only: bool, decide: Decision | None = None, gucs_in_row: bool = False) -> tuple[tuple, tuple]:
     """Run the main statement in the request's transaction; return its first row as
     (total | None, page_total, body, *rest), and the (response.status, response.headers) GUCs."""
@@ -78,36 +78,38 @@ async def run(pool: AsyncConnectionPool, ctx: RequestContext, query: bytes, para
     if decide is not None:
         commands.insert(0, (_BEGIN, []))
     try:
-        async with pool.connection() as conn:
+        conn = await pool.getconn()
+        try:
             try:
-                try:
-                    results = await wire.pipeline(conn, commands)
-                except psycopg.errors.InvalidSqlStatementName:
-                    wire.forget(conn)
-                    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                        await conn.rollback()
-                    results = await wire.pipeline(conn, commands)
-                if gucs_in_row:
-                    values = wire.row_values(results[-1])
-                    row, gucs = _typed(values[:-2]), values[-2:]
-                else:
-                    row, gucs = _typed(wire.row_values(results[-2])), wire.row_values(results[-1])
-                if decide is not None:
-                    try:
-                        decide(row)
-                    except PostgRESTError:
-                        await wire.pipeline(conn, [(b"ROLLBACK", [])])
-                        raise
-                    await wire.pipeline(conn, [(b"COMMIT", [])])
-            except psycopg.Error:
-                if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                results = await wire.pipeline(conn, commands)
+            except psycopg.errors.InvalidSqlStatementName:
+                wire.forget(conn)
+                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                     await conn.rollback()
-                raise
-            except BaseException:
-                # cancelled mid-pipeline (client went away): the protocol state is unknown, drop the connection
-                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE or conn.pgconn.is_busy():
-                    await conn.close()
-                raise
+                results = await wire.pipeline(conn, commands)
+            if gucs_in_row:
+                values = wire.row_values(results[-1])
+                row, gucs = _typed(values[:-2]), values[-2:]
+            else:
+                row, gucs = _typed(wire.row_values(results[-2])), wire.row_values(results[-1])
+            if decide is not None:
+                try:
+                    decide(row)
+                except PostgRESTError:
+                    await wire.pipeline(conn, [(b"ROLLBACK", [])])
+                    raise
+                await wire.pipeline(conn, [(b"COMMIT", [])])
+        except psycopg.Error:
+            if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                await conn.rollback()
+            raise
+        except BaseException:
+            # cancelled mid-pipeline (client went away): the protocol state is unknown, drop the connection
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE or conn.pgconn.is_busy():
+                await conn.close()
+            raise
+        finally:
+            pool.putconn(conn)
     except PoolTimeout:
         raise PostgRESTError(504, "PGRST003", "Timed out acquiring connection from connection pool.") from None
     except psycopg.OperationalError as e:
