@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import os
+
 from psycopg_pool import AsyncConnectionPool
 
 from oncore_cli.local.gateway.config import GatewayConfig
 from oncore_cli.local.gateway.pool import RestPool
 
-REST_POOL_SIZE = 10   # PostgREST's default `db-pool`
+# PostgREST's default `db-pool` is 10; on a small machine fewer: backends beyond what the CPUs can run only queue
+# in the kernel, where they take turns from the gateway's one event loop and stretch the latency tail
+REST_POOL_SIZE = min(10, 2 * (os.cpu_count() or 1) + 2)
 
 
 class Database:

@@ -253,7 +253,7 @@ async def _table(request: Request, state: RestState) -> Response:
 async def _read(request, state, schema, name, ctx, prefer, kind, stripped) -> Response:
     count = prefer.get("count") is not None
     range_header = request.headers.get("range") if request.method == "GET" else None
-    key = (state.holder.loads, schema, name, request.url.query, kind, stripped, count, range_header)
+    key = (state.holder.loads, schema, name, request.scope["query_string"], kind, stripped, count, range_header)
     plan = state.plans.get(key)
     if plan is None:
         query = parse_query(query_items(request))

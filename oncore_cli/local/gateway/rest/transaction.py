@@ -24,6 +24,8 @@ _BEGIN = b"BEGIN ISOLATION LEVEL READ COMMITTED"
 # What the request's functions asked for (PostgREST reads these GUCs after the main statement).
 _RESPONSE_GUCS = b"select current_setting('response.status', true), current_setting('response.headers', true)"
 _setup_cache: dict[tuple[str, ...], bytes] = {}
+_HEADERS_CACHE_SIZE = 64   # header blocks are capped at 64 KiB by the gateway: at most 4 MiB kept
+_headers_json: dict[tuple, str] = {}
 
 
 @dataclass
@@ -128,7 +130,15 @@ def _typed(values: tuple) -> tuple:
 
 
 def headers_json(headers) -> str:
-    return json.dumps({k: v for k, v in headers.items() if k != "cookie"}, separators=(",", ":"))
+    """`request.headers` as JSON, cached by the raw header list: a client sends the same headers on every call."""
+    key = tuple(headers.raw)
+    text = _headers_json.get(key)
+    if text is None:
+        text = json.dumps({k: v for k, v in headers.items() if k != "cookie"}, separators=(",", ":"))
+        if len(_headers_json) >= _HEADERS_CACHE_SIZE:
+            _headers_json.clear()
+        _headers_json[key] = text
+    return text
 
 
 def cookies_json(cookies: dict[str, str]) -> str:
