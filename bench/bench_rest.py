@@ -42,6 +42,7 @@ def run_wrk(url: str, headers: dict[str, str], seconds: int, connections: int) -
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]), "p50_ms": latency("50"),
+            "requests": int(re.search(r"(\d+) requests in", out)[1]),
             "p99_ms": latency("99"), "errors": int(errors[1]) if errors else 0, "tool": "wrk"}
 
 
@@ -72,6 +73,7 @@ async def _asyncio_load(host: str, port: int, path: str, headers: dict[str, str]
     elapsed = time.perf_counter() - started
     latencies.sort()
     return {"rps": len(latencies) / elapsed, "p50_ms": latencies[len(latencies) // 2] * 1000,
+            "requests": len(latencies),
             "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000, "errors": errors, "tool": "asyncio"}
 
 
@@ -140,6 +142,15 @@ def pgbench_anchor(info, token: str, org_id: str, seconds: int, connections: int
         print(f"  (pgbench anchor failed: {out.stderr.strip()[:200]})")
         return None
     return {"rps": float(tps[1]), "avg_ms": float(latency[1]) if latency else float("nan")}
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """CPU time (user + system) a process has used so far; None where /proc is not available."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except (OSError, TypeError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # -- a multi-worker gateway for comparison -----------------------------------------------------------------------
@@ -216,9 +227,11 @@ def main() -> None:
         print(f"REST throughput, {args.connections} concurrent clients, {seconds} s per run, "
               f"{os.cpu_count()} CPUs shared with PostgreSQL")
 
-        def measure(label: str, base: str) -> dict:
+        def measure(label: str, base: str, pid: int | None = None) -> dict:
             run_load(base + path, headers, 2, args.connections, 2000)                 # warm-up
+            cpu_before = cpu_seconds(pid)
             rest = run_load(base + path, headers, seconds, args.connections, args.max_requests)
+            cpu_after = cpu_seconds(pid)
             anchor = run_load(base + "/auth/v1/health", {"apikey": info.anon_key}, seconds, args.connections,
                               args.max_requests)
             print(f"\n[{label}] load generator: {rest['tool']}")
@@ -226,12 +239,15 @@ def main() -> None:
                   f"p50 {rest['p50_ms']:6.1f} ms  p99 {rest['p99_ms']:6.1f} ms  errors {rest['errors']}")
             print(f"  anchor GET /auth/v1/health:                     {anchor['rps']:8.0f} req/s  "
                   f"p50 {anchor['p50_ms']:6.1f} ms  p99 {anchor['p99_ms']:6.1f} ms")
+            if cpu_before is not None and cpu_after is not None and rest["requests"]:
+                print(f"  gateway CPU per REST request (user + system): "
+                      f"{(cpu_after - cpu_before) / rest['requests'] * 1e6:.0f} us")
             print(f"  ratio REST / anchor: {rest['rps'] / anchor['rps']:.2f}   goal: >= {GOAL_RPS} req/s "
                   f"({'met' if rest['rps'] >= GOAL_RPS else 'not met'}), p99 <= {GOAL_P99_MS:.0f} ms "
                   f"({'met' if rest['p99_ms'] <= GOAL_P99_MS else 'not met'})")
             return rest
 
-        first = measure("1 worker, as `oncore local start` runs it", info.api_url)
+        first = measure("1 worker, as `oncore local start` runs it", info.api_url, info.gateway_pid)
         # Before any extra gateway opens its pools: pgbench's 50 backends must fit in max_connections.
         pg = pgbench_anchor(info, token, org_id, seconds, args.connections)
         if pg:
