@@ -178,6 +178,13 @@ def report(exc: BaseException) -> int:
     """Print the one line (and the traceback when ONCORE_DEBUG is set) on stderr; return the exit code."""
     from oncore_cli.core.config import debug
 
+    if isinstance(exc, BrokenPipeError):
+        # The reader went away (`oncore shows list | head`): not an error. Point stdout at /dev/null so the
+        # interpreter's final flush does not fail again.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     message, code = describe(exc)
     if debug():
         import traceback

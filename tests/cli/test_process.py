@@ -84,3 +84,20 @@ def test_interactive_login_prompts_on_a_terminal(stack, unique, home, keyring_fi
         proc.kill()
         os.close(leader)
     assert person.password.encode() not in seen  # hidden input
+
+
+
+def test_a_closed_pipe_is_not_an_error():
+    """`oncore shows list | head`: the reader goes away mid-output; no message, exit 0 (as the root group does it)."""
+    import subprocess
+    import sys
+
+    program = ("import sys\nfrom oncore_cli.core.errors import report\n"
+               "try:\n    for _ in range(100000):\n        print('2026-12-10\\tconfirmed\\tPalladium\\tKöln')\n"
+               "except BrokenPipeError as e:\n    sys.exit(report(e))\n")
+    proc = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.read(10)
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=30) == 0
+    assert stderr == ""
