@@ -60,18 +60,7 @@ def bash(nodes: list[Node]) -> str:
     return f"""# {HEADER.format(shell="bash")}
 # Install: source this file, or copy it to ~/.local/share/bash-completion/completions/oncore
 
-_oncore_subcommands() {{
-    case "$1" in
-{_case_table(nodes, "subcommands", "        ")}
-    esac
-}}
-
-_oncore_options() {{
-    case "$1" in
-{_case_table(nodes, "options", "        ")}
-    esac
-}}
-
+{_lookup_functions(nodes)}
 _oncore() {{
     local cur="${{COMP_WORDS[COMP_CWORD]}}" path="" word i
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -92,12 +81,9 @@ complete -o default -F _oncore oncore
 """
 
 
-def zsh(nodes: list[Node]) -> str:
-    return f"""#compdef oncore
-# {HEADER.format(shell="zsh")}
-# Install: copy to a directory on $fpath (e.g. ~/.zfunc) as _oncore, then run compinit.
-
-_oncore_subcommands() {{
+def _lookup_functions(nodes: list[Node]) -> str:
+    """The two shell functions bash and zsh share: a command path's subcommands, and its options."""
+    return f"""_oncore_subcommands() {{
     case "$1" in
 {_case_table(nodes, "subcommands", "        ")}
     esac
@@ -108,7 +94,15 @@ _oncore_options() {{
 {_case_table(nodes, "options", "        ")}
     esac
 }}
+"""
 
+
+def zsh(nodes: list[Node]) -> str:
+    return f"""#compdef oncore
+# {HEADER.format(shell="zsh")}
+# Install: copy to a directory on $fpath (e.g. ~/.zfunc) as _oncore, then run compinit.
+
+{_lookup_functions(nodes)}
 _oncore() {{
     local path="" word i
     for ((i = 2; i < CURRENT; i++)); do

@@ -214,18 +214,22 @@ def guarded(endpoint):
     return wrapped
 
 
-@guarded
-async def table_endpoint(request: Request) -> Response:
-    head = request.method == "HEAD"
+async def _reloading(request: Request, handler, miss_codes: tuple[str, ...]) -> Response:
+    """Run `handler`; when it misses something in the schema cache, reload the cache once and try again."""
     state: RestState = request.app.state.rest
     for attempt in (0, 1):
         try:
-            return await _table(request, state)
+            return await handler(request, state)
         except PostgRESTError as e:
-            if attempt == 0 and e.code in ("PGRST205", "PGRST200", "PGRST204", "42703") and await state.reload_after_miss():
+            if attempt == 0 and e.code in miss_codes and await state.reload_after_miss():
                 continue
-            return e.response(head)
+            return e.response(request.method == "HEAD")
     raise AssertionError("unreachable")
+
+
+@guarded
+async def table_endpoint(request: Request) -> Response:
+    return await _reloading(request, _table, ("PGRST205", "PGRST200", "PGRST204", "42703"))
 
 
 async def _table(request: Request, state: RestState) -> Response:
@@ -426,16 +430,7 @@ async def _put(request, state, schema, name, ctx, prefer, kind, stripped) -> Res
 
 @guarded
 async def rpc_endpoint(request: Request) -> Response:
-    head = request.method == "HEAD"
-    state: RestState = request.app.state.rest
-    for attempt in (0, 1):
-        try:
-            return await _rpc(request, state)
-        except PostgRESTError as e:
-            if attempt == 0 and e.code == "PGRST202" and await state.reload_after_miss():
-                continue
-            return e.response(head)
-    raise AssertionError("unreachable")
+    return await _reloading(request, _rpc, ("PGRST202",))
 
 
 def resolve_function(functions: list[Function], schema: str, name: str, keys: list[str],
