@@ -13,6 +13,7 @@ from oncore_cli.core.errors import UsageError
 
 TIME_FIELDS = ("load_in_at", "doors_at", "set_time_at", "curfew_at")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):?([0-5]\d)$")
+_CLOCK = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?(?::00)?\s*([ap])\.?\s*m?\.?$|^(\d{1,2}):(\d{2})(?::00)?$", re.IGNORECASE)
 
 
 def zone(name: str | None):
@@ -38,6 +39,24 @@ def parse_date(text: str, what: str = "date") -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"bad {what} {text!r}: use YYYY-MM-DD, e.g. 2026-05-01") from None
+
+
+def clock(text: str) -> str:
+    """A wall-clock time as spreadsheets write it ("19:30", "19:30:00", "7:30 PM", "7pm") as "HH:MM".
+    Raises ValueError."""
+    match = _CLOCK.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a time: use HH:MM (19:30) or h:MM AM/PM (7:30 PM)")
+    if match.group(4) is not None:
+        hour, minute = int(match.group(4)), int(match.group(5))
+    else:
+        hour, minute = int(match.group(1)), int(match.group(2) or 0)
+        if not 1 <= hour <= 12:
+            raise ValueError(f"{text!r} is not a time: the hour of an AM/PM time is 1-12")
+        hour = hour % 12 + (12 if match.group(3).lower() == "p" else 0)
+    if hour > 23 or minute > 59:
+        raise ValueError(f"{text!r} is not a time of day")
+    return f"{hour:02d}:{minute:02d}"
 
 
 def parse_local_times(day: dt.date, tz_name: str | None, given: dict[str, str | None],
