@@ -209,7 +209,7 @@ class LocalStack:
                 except PostgresError as e:
                     raise StackError(str(e)) from e
             step("Applying migrations")
-            from oncore_cli.local.migrate import MigrationError, seed, setup_database
+            from oncore_cli.local.migrate import MigrationDrift, MigrationError, seed, setup_database
 
             conninfo = self.cluster.socket_conninfo()
             try:
@@ -221,6 +221,8 @@ class LocalStack:
                         seed(conn)
             except MigrationError as e:
                 raise StackError(f"migration failed: {e}") from e
+            except MigrationDrift as e:
+                raise StackError(f"{e} (or start afresh: oncore local reset)") from e
 
             gateway_pid = state.get("gateway_pid")
             gw_port = state.get("port")
