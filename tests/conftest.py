@@ -43,3 +43,28 @@ def unique() -> str:
 
 def pytest_collection_modifyitems(config, items):
     os.environ.setdefault("NO_COLOR", "1")
+
+
+SUPABASE_CLI_VERSION = "2.117.0"
+
+
+@pytest.fixture(scope="session")
+def supabase_cli() -> Path:
+    """The real supabase CLI from the npm registry (`npm i -E supabase@2.117.0`), installed once into a cache
+    directory (ONCORE_TEST_CACHE, default ~/.cache/oncore-tests); returns the binary's path."""
+    import shutil
+    import subprocess
+
+    cache = Path(os.environ.get("ONCORE_TEST_CACHE") or Path.home() / ".cache" / "oncore-tests")
+    prefix = cache / f"supabase-{SUPABASE_CLI_VERSION}"
+    binary = prefix / "node_modules" / ".bin" / "supabase"
+    if not binary.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm is not installed: cannot install the supabase CLI")
+        prefix.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run([npm, "i", "-E", f"supabase@{SUPABASE_CLI_VERSION}", "--no-audit", "--no-fund"],
+                                cwd=prefix, capture_output=True, text=True, timeout=600)
+        if result.returncode != 0 or not binary.exists():
+            pytest.skip(f"npm i -E supabase@{SUPABASE_CLI_VERSION} failed: {(result.stderr or result.stdout)[-800:]}")
+    return binary
