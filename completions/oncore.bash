@@ -3,7 +3,7 @@
 
 _oncore_subcommands() {
     case "$1" in
-        "") echo "login logout whoami auth profiles orgs members venues shows local api completion" ;;
+        "") echo "login logout whoami auth profiles orgs members venues shows import db seed local api completion" ;;
         "login") echo "" ;;
         "logout") echo "" ;;
         "whoami") echo "" ;;
@@ -39,6 +39,13 @@ _oncore_subcommands() {
         "shows update") echo "" ;;
         "shows delete") echo "" ;;
         "shows export") echo "" ;;
+        "import") echo "shows venues" ;;
+        "import shows") echo "" ;;
+        "import venues") echo "" ;;
+        "db") echo "push status" ;;
+        "db push") echo "" ;;
+        "db status") echo "" ;;
+        "seed") echo "" ;;
         "local") echo "start stop status reset logs mail" ;;
         "local start") echo "" ;;
         "local stop") echo "" ;;
@@ -89,6 +96,13 @@ _oncore_options() {
         "shows update") echo "--capacity --curfew --currency --date --doors --external-ref --help --json --load-in --notes --org --promoter-email --set-time --status --title --venue -d" ;;
         "shows delete") echo "--help --org --yes -y" ;;
         "shows export") echo "--format --from --help --org --output --status --to --venue -O -f" ;;
+        "import") echo "--help" ;;
+        "import shows") echo "--batch-size --date-format --db-url --dry-run --format --help --json --map --org -f -m" ;;
+        "import venues") echo "--batch-size --db-url --dry-run --format --help --json --map --org -f -m" ;;
+        "db") echo "--help" ;;
+        "db push") echo "--db-url --dry-run --help --json --workdir" ;;
+        "db status") echo "--db-url --help --json --workdir" ;;
+        "seed") echo "--help --json --reset --yes -y" ;;
         "local") echo "--help" ;;
         "local start") echo "--db-port --demo --env --help --json --port" ;;
         "local stop") echo "--help" ;;

@@ -16,7 +16,7 @@ end
 function __oncore_subcommands
     switch "$argv[1]"
         case ''
-            printf '%s\n' login logout whoami auth profiles orgs members venues shows local api completion
+            printf '%s\n' login logout whoami auth profiles orgs members venues shows import db seed local api completion
         case 'login'
         case 'logout'
         case 'whoami'
@@ -58,6 +58,15 @@ function __oncore_subcommands
         case 'shows update'
         case 'shows delete'
         case 'shows export'
+        case 'import'
+            printf '%s\n' shows venues
+        case 'import shows'
+        case 'import venues'
+        case 'db'
+            printf '%s\n' push status
+        case 'db push'
+        case 'db status'
+        case 'seed'
         case 'local'
             printf '%s\n' start stop status reset logs mail
         case 'local start'
@@ -72,7 +81,7 @@ function __oncore_subcommands
 end
 
 complete -c oncore -f
-complete -c oncore -n "test (__oncore_path) = ''" -a 'login logout whoami auth profiles orgs members venues shows local api completion'
+complete -c oncore -n "test (__oncore_path) = ''" -a 'login logout whoami auth profiles orgs members venues shows import db seed local api completion'
 complete -c oncore -n "test (__oncore_path) = ''" -l help
 complete -c oncore -n "test (__oncore_path) = ''" -l json
 complete -c oncore -n "test (__oncore_path) = ''" -l profile
@@ -258,6 +267,45 @@ complete -c oncore -n "test (__oncore_path) = 'shows export'" -l to
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -l venue
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s O
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s f
+complete -c oncore -n "test (__oncore_path) = 'import'" -a 'shows venues'
+complete -c oncore -n "test (__oncore_path) = 'import'" -l help
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l batch-size
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l date-format
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l db-url
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l dry-run
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l format
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l help
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l json
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l map
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l org
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -s f
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -s m
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -l batch-size
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -l db-url
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -l dry-run
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -l format
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -l help
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -l json
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -l map
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -l org
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -s f
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -s m
+complete -c oncore -n "test (__oncore_path) = 'db'" -a 'push status'
+complete -c oncore -n "test (__oncore_path) = 'db'" -l help
+complete -c oncore -n "test (__oncore_path) = 'db push'" -l db-url
+complete -c oncore -n "test (__oncore_path) = 'db push'" -l dry-run
+complete -c oncore -n "test (__oncore_path) = 'db push'" -l help
+complete -c oncore -n "test (__oncore_path) = 'db push'" -l json
+complete -c oncore -n "test (__oncore_path) = 'db push'" -l workdir
+complete -c oncore -n "test (__oncore_path) = 'db status'" -l db-url
+complete -c oncore -n "test (__oncore_path) = 'db status'" -l help
+complete -c oncore -n "test (__oncore_path) = 'db status'" -l json
+complete -c oncore -n "test (__oncore_path) = 'db status'" -l workdir
+complete -c oncore -n "test (__oncore_path) = 'seed'" -l help
+complete -c oncore -n "test (__oncore_path) = 'seed'" -l json
+complete -c oncore -n "test (__oncore_path) = 'seed'" -l reset
+complete -c oncore -n "test (__oncore_path) = 'seed'" -l yes
+complete -c oncore -n "test (__oncore_path) = 'seed'" -s y
 complete -c oncore -n "test (__oncore_path) = 'local'" -a 'start stop status reset logs mail'
 complete -c oncore -n "test (__oncore_path) = 'local'" -l help
 complete -c oncore -n "test (__oncore_path) = 'local start'" -l db-port

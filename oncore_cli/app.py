@@ -23,6 +23,7 @@ COMMANDS = {
     "shows": ("oncore_cli.commands.shows", "app", "Shows: list, create, show, update, delete, export."),
     "import": ("oncore_cli.commands.imports", "app", "Import shows or venues from CSV, JSON or NDJSON."),
     "db": ("oncore_cli.commands.db", "app", "Migrations: push, status (takes turns with the supabase CLI)."),
+    "seed": ("oncore_cli.commands.seed", "seed", "Load a CI fixture (YAML/JSON) with the service-role key."),
     "local": ("oncore_cli.commands.local", "app", "The local stack: start, stop, status, reset, logs, mail."),
     "api": ("oncore_cli.commands.api", "api", "Make an authenticated request to the project's APIs."),
     "completion": ("oncore_cli.commands.completion", "completion", "Print a shell completion script."),
