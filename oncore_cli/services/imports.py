@@ -312,18 +312,15 @@ def plan_shows(table: Table, date_format: str | None = None,
 
 
 def show_instants(show: ShowRecord) -> dict[str, str | None]:
-    """The row's local wall-clock times (in its timezone, on its date; a time earlier than the one before it is the
-    next day) as instants. Raises ValueError "column: problem" for a time that does not exist there (the hour the
-    clocks skip when daylight-saving time starts)."""
+    """The row's local wall-clock times (in its timezone, on its date) as instants: the one place an import reads
+    local times (services/times.py does the conversion). Raises ValueError "column: problem"."""
     given = {field: getattr(show, column) for column, field in TIME_COLUMNS.items()}
-    instants = {field: None for field in TIME_COLUMNS.values()}
-    instants.update(times.parse_local_times(show.date, show.timezone, given))
-    for column, field in TIME_COLUMNS.items():
-        wanted, stored = given[field], instants[field]
-        if wanted and times.local_hhmm(stored, show.timezone)[:5] != wanted:
-            raise ValueError(f"{column}: {wanted} does not exist in {show.timezone} that night (the clocks skip "
-                             "that hour for daylight-saving time)")
-    return instants
+    try:
+        return times.local_instants(show.date, show.timezone, given)
+    except ValueError as e:
+        field, _, message = str(e).partition(": ")
+        column = next((c for c, f in TIME_COLUMNS.items() if f == field), field)
+        raise ValueError(f"{column}: {message}") from None
 
 
 def plan_venues(table: Table, progress: Callable[[int], None] | None = None) -> Plan:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 
 from oncore_cli.core.errors import UsageError
 
@@ -88,6 +89,47 @@ def parse_local_times(day: dt.date, tz_name: str | None, given: dict[str, str | 
             value = current.get(field)
             result[field] = value.isoformat() if value else None
     return result
+
+
+def local_instants(day: dt.date, tz_name: str, given: dict[str, str | None]) -> dict[str, str | None]:
+    """{field: "HH:MM" | None} for all four fields → {field: ISO instant | None}, by parse_local_times' rules (a
+    time earlier than the one before it is the next day). Raises ValueError("field: ...") for a wall-clock time
+    that does not exist that day (the hour skipped when daylight-saving time starts).
+
+    Bulk imports call this per row: on the (usual) days whose UTC offset does not change it is plain arithmetic."""
+    offset = _fixed_offset(day, tz_name)
+    if offset is None:
+        instants = {field: None for field in TIME_FIELDS}
+        instants.update(parse_local_times(day, tz_name, given))
+        for field in TIME_FIELDS:
+            wanted = given.get(field)
+            if wanted and local_hhmm(instants[field], tz_name)[:5] != wanted:
+                raise ValueError(f"{field}: {wanted} does not exist in {tz_name} that night (the clocks skip that "
+                                 "hour for daylight-saving time)")
+        return instants
+    midnight = dt.datetime.combine(day, dt.time(0), offset)
+    result: dict[str, str | None] = {}
+    previous = 0
+    for field in TIME_FIELDS:
+        text = given.get(field)
+        if not text:
+            result[field] = None
+            continue
+        minutes = int(text[:2]) * 60 + int(text[3:5])
+        while minutes < previous:
+            minutes += 24 * 60
+        previous = minutes
+        result[field] = (midnight + dt.timedelta(minutes=minutes)).isoformat()
+    return result
+
+
+@lru_cache(maxsize=8192)
+def _fixed_offset(day: dt.date, tz_name: str) -> dt.timezone | None:
+    """The zone's UTC offset if it stays the same from the day's midnight through the next two days, else None."""
+    tz = zone(tz_name)
+    midnight = dt.datetime.combine(day, dt.time(0))
+    offsets = {(midnight + dt.timedelta(hours=hours)).replace(tzinfo=tz).utcoffset() for hours in range(0, 49, 3)}
+    return dt.timezone(offsets.pop()) if len(offsets) == 1 else None
 
 
 def _one(text: str, day: dt.date, tz, field: str) -> dt.datetime:
