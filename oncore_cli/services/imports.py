@@ -382,13 +382,11 @@ class ImportService:
         for number, rows in enumerate(batches, start=1):
             body = payload(self.org_id, rows, dry_run)
             if len(body) > MAX_BODY:
-                size = len(body) / 1024 / 1024
-                raise UsageError(f"{plan.source}: {len(rows)} rows make a {size:.1f} MB request, over the API's "
-                                 f"{MAX_BODY // 1024 // 1024} MB limit: pass --batch-size "
-                                 f"{max(1, int(len(rows) * MAX_BODY / len(body) * 0.9))} (each batch commits on its "
-                                 "own), or --db-url for a direct database load")
+                raise _too_large(plan.source, len(rows), len(body), MAX_BODY)
             response = self.api.request("POST", f"/rest/v1/rpc/import_{plan.kind}", content=body,
                                         headers={"Content-Type": "application/json"})
+            if response.status_code == 413:  # a server with a lower limit than ours
+                raise _too_large(plan.source, len(rows), len(body), len(body) - 1)
             if response.status_code >= 400:
                 try:
                     detail = response.json()
@@ -399,6 +397,12 @@ class ImportService:
             if on_batch:
                 on_batch(number, len(batches))
         return total
+
+
+def _too_large(source: str, rows: int, size: int, limit: int) -> UsageError:
+    return UsageError(f"{source}: {rows} rows make a {size / 1024 / 1024:.1f} MB request, over the API's limit "
+                      f"({limit / 1024 / 1024:.0f} MB): pass --batch-size {max(1, int(rows * limit / size * 0.9))} "
+                      "(each batch commits on its own), or --db-url for a direct database load")
 
 
 def merge_counts(total: dict, part: dict) -> dict:

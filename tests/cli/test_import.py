@@ -252,3 +252,47 @@ def test_kill_9_leaves_nothing_or_everything(oncore, keyring_file, org, db_url, 
     assert counts(db_url, org["id"]) == (n, 40)
     again = oncore("import", "shows", path, "--json")
     assert again.json["shows"] == {"created": 0, "updated": 0, "unchanged": n}
+
+
+def test_db_url_fast_path_and_batches_agree_with_the_api(oncore, org, db_url, tmp_path, monkeypatch):
+    path = write(tmp_path / "tour.csv", EXCEL)
+    direct = oncore("import", "shows", path, "--db-url", db_url, "--org", org["slug"], "--json")
+    assert direct.exit_code == 0, direct
+    assert direct.json["shows"] == {"created": 3, "updated": 0, "unchanged": 0}
+    via_db = shows_in_db(db_url, org["id"])
+    via_api = oncore("import", "shows", path, "--json")
+    assert via_api.json["shows"] == {"created": 0, "updated": 0, "unchanged": 3}
+    assert shows_in_db(db_url, org["id"]) == via_db
+    with psycopg.connect(db_url) as conn:
+        actions = conn.execute("select action, actor_kind, count(*) from activity_log where org_id = %s "
+                               "and entity = 'shows' group by 1, 2", (org["id"],)).fetchall()
+    assert actions == [("import_shows", "service", 3)]
+
+    batched = oncore("import", "shows", path, "--batch-size", "2", "--json")
+    assert batched.json["shows"] == {"created": 0, "updated": 0, "unchanged": 3}, batched
+    # A file over the request limit is refused before anything is sent, with the way out named.
+    monkeypatch.setattr("oncore_cli.services.imports.MAX_BODY", 1500)
+    refused = oncore("import", "shows", path)
+    one_line_error(refused, 2, "over the API's", "--batch-size", "--db-url")
+
+
+def test_the_gateway_refuses_a_body_over_10_mb(oncore, org, stack, tmp_path):
+    """What the client guards against: the API answers 413, and the CLI names the way out."""
+    from oncore_cli.core.context import App
+    from oncore_cli.services.imports import ImportService, Plan
+
+    app = App()
+    plan = Plan("shows", "big", rows=[{"external_ref": f"r{i}", "notes": "x" * 1000} for i in range(11_000)])
+    import oncore_cli.services.imports as imports
+
+    service = ImportService(app.api, org["id"])
+    old, imports.MAX_BODY = imports.MAX_BODY, 10 ** 9
+    try:
+        with pytest.raises(Exception) as caught:
+            service.send(plan)
+    finally:
+        imports.MAX_BODY = old
+    from oncore_cli.core.errors import describe
+
+    message, code = describe(caught.value)
+    assert code == 2 and "over the API's limit" in message and "--batch-size" in message, message
