@@ -63,7 +63,7 @@ def main(
 
     \b
     Environment: ONCORE_HOME, ONCORE_PROFILE, ONCORE_URL, ONCORE_ANON_KEY, ONCORE_ACCESS_TOKEN,
-      ONCORE_SERVICE_ROLE_KEY (CI seeding only), ONCORE_ORG, ONCORE_DEBUG, ONCORE_KEYRING_TIMEOUT, NO_COLOR.
+      ONCORE_SERVICE_ROLE_KEY (CI seeding only), ONCORE_ORG, ONCORE_DB_URL, ONCORE_DEBUG, ONCORE_KEYRING_TIMEOUT, NO_COLOR.
     Exit codes: 0 ok, 1 error, 2 bad input, 3 not found, 4 not logged in or forbidden, 5 conflict.
 
     \b

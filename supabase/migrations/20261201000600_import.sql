@@ -5,12 +5,67 @@
 -- `external_ref` (unique per organization) and upserts by it; a row whose values are already there is left alone
 -- (no write, no activity entry), so running the same file again writes nothing. Venues are matched by external_ref,
 -- then by (name, city) ignoring case, else created once. Both RPCs run as the caller (RLS applies) after checking
--- that the caller is a member of the organization; every row they write is logged by the activity triggers with
--- action import_shows / import_venues. `dry_run` does the same work, reports it, and rolls it back.
+-- that the caller is a member of the organization; every row they write gets its activity entry (action
+-- import_shows / import_venues, the changed fields as {old, new}, as the triggers write them), the shows' entries in
+-- one statement rather than one trigger call per row. `dry_run` does the same work, reports it, and rolls it back.
 -- =====================================================================================================================
 
 -- Venues are looked up by (name, city) ignoring case when no external_ref matches.
 create index if not exists venues_org_lower_name_idx on public.venues (org_id, pg_catalog.lower(name));
+
+-- ---------------------------------------------------------------------------------------------------------------------
+-- Activity entries for many rows at once
+-- ---------------------------------------------------------------------------------------------------------------------
+
+-- While a bulk writer has set `oncore.bulk_log` to 'on', the per-row log triggers on venues and shows stand aside:
+-- the writer logs its rows itself with private.log_rows (one insert instead of one trigger call per row).
+do $$
+declare
+  t text;
+begin
+  foreach t in array array['venues', 'shows'] loop
+    execute pg_catalog.format('drop trigger if exists %I on public.%I', t || '_log', t);
+    execute pg_catalog.format(
+      'create trigger %I after insert or update or delete on public.%I for each row '
+      'when (pg_catalog.current_setting(''oncore.bulk_log'', true) is distinct from ''on'') '
+      'execute function private.log_change()', t || '_log', t);
+  end loop;
+end
+$$;
+
+-- Appends one activity entry per element of `entries` ([{id, old, new}], old null for a created row) in `org`, with
+-- the changed fields as {field: {old, new}} exactly as private.log_change() writes them, for the signed-in user
+-- (actor_kind as private.log_activity decides it). Raises 42501 unless the caller is a member of `org`.
+create or replace function private.log_rows(org uuid, action text, entity text, entries jsonb)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  actor uuid := (select auth.uid());
+  kind text;
+begin
+  perform private.require_org_role(org, 'member', 'write activity');
+  kind := case
+    when actor is null or (select auth.role()) = 'service_role' then 'service'
+    when exists (select from public.org_members m where m.org_id = org and m.user_id = actor) then 'member'
+    else 'venue_guest' end;
+  if not exists (select from auth.users u where u.id = actor) then
+    actor := null;
+  end if;
+  insert into public.activity_log (org_id, actor_id, actor_kind, action, entity, entity_id, changes)
+  select org, actor, kind, action, entity, (e.doc ->> 'id')::uuid,
+         coalesce((select pg_catalog.jsonb_object_agg(k, pg_catalog.jsonb_build_object('old', e.doc -> 'old' -> k,
+                                                                                        'new', e.doc -> 'new' -> k))
+                   from pg_catalog.jsonb_object_keys(e.doc -> 'new') k
+                   where k not in ('id', 'org_id', 'created_at', 'updated_at', 'updated_by')
+                     and coalesce(e.doc -> 'old' -> k, 'null'::jsonb) <> coalesce(e.doc -> 'new' -> k, 'null'::jsonb)),
+                  '{}'::jsonb)
+  from pg_catalog.jsonb_array_elements(entries) e(doc);
+end
+$$;
 
 -- ---------------------------------------------------------------------------------------------------------------------
 -- Private helper: upsert venue rows
@@ -19,7 +74,8 @@ create index if not exists venues_org_lower_name_idx on public.venues (org_id, p
 -- Upserts the venues in `rows` (a JSON array of {external_ref, name, city, country, timezone, capacity, address,
 -- postcode, region, venue_type, notes}) for `org`, and answers one line per distinct external_ref: the venue's id and
 -- created | updated | unchanged. An existing venue keeps its name and city (its identity) and any field the row
--- leaves empty; it gains the row's external_ref when it had none. The first row of a ref wins. Runs as the caller.
+-- leaves empty; it gains the row's external_ref when it had none. The first row of a ref wins. Runs as the caller;
+-- the rows it writes are logged with the action in `oncore.action`.
 create or replace function private.import_venue_rows(org uuid, rows jsonb)
 returns table (ref text, venue_id uuid, outcome text)
 language plpgsql
@@ -36,15 +92,23 @@ begin
                                              venue_type text, notes text)
     order by r.external_ref, e.n
   ),
+  named as (  -- the organization's venues by (name, city) ignoring case; one per pair, those without a ref first
+    select distinct on (pg_catalog.lower(v.name), pg_catalog.lower(coalesce(pg_catalog.btrim(v.city), '')))
+           v.id, pg_catalog.lower(v.name) as lower_name,
+           pg_catalog.lower(coalesce(pg_catalog.btrim(v.city), '')) as lower_city
+    from public.venues v where v.org_id = org
+    order by pg_catalog.lower(v.name), pg_catalog.lower(coalesce(pg_catalog.btrim(v.city), '')),
+             v.external_ref nulls first, v.created_at, v.id
+  ),
   matched as (
-    select i.*, coalesce(
-      (select v.id from public.venues v where v.org_id = org and v.external_ref = i.external_ref),
-      (select v.id from public.venues v
-       where v.org_id = org and pg_catalog.lower(v.name) = pg_catalog.lower(pg_catalog.btrim(i.name))
-         and pg_catalog.lower(coalesce(pg_catalog.btrim(v.city), '')) =
-             pg_catalog.lower(coalesce(pg_catalog.btrim(i.city), ''))
-       order by v.external_ref nulls first, v.created_at, v.id limit 1)) as found
+    select i.*, coalesce(by_ref.id, by_name.id) as found
     from input i
+    left join public.venues by_ref on by_ref.org_id = org and by_ref.external_ref = i.external_ref
+    left join named by_name on by_name.lower_name = pg_catalog.lower(pg_catalog.btrim(i.name))
+                           and by_name.lower_city = pg_catalog.lower(coalesce(pg_catalog.btrim(i.city), ''))
+  ),
+  previous as (
+    select v.* from public.venues v where v.org_id = org and v.id in (select m.found from matched m)
   ),
   changed as (
     update public.venues v set
@@ -60,7 +124,7 @@ begin
           (coalesce(m.country, v.country), coalesce(m.timezone, v.timezone), coalesce(m.capacity, v.capacity),
            coalesce(m.address, v.address), coalesce(m.postcode, v.postcode), coalesce(m.region, v.region),
            coalesce(m.venue_type, v.venue_type), coalesce(m.notes, v.notes), coalesce(v.external_ref, m.external_ref))
-    returning m.external_ref
+    returning v.*, m.external_ref as ref
   ),
   created as (
     insert into public.venues (org_id, external_ref, name, city, country, timezone, capacity, address, postcode,
@@ -68,13 +132,23 @@ begin
     select org, m.external_ref, pg_catalog.btrim(m.name), pg_catalog.btrim(m.city), m.country, m.timezone,
            m.capacity, m.address, m.postcode, m.region, m.venue_type, m.notes
     from matched m where m.found is null
-    returning public.venues.id, public.venues.external_ref
+    returning *
+  ),
+  logged as (
+    select private.log_rows(org, pg_catalog.current_setting('oncore.action', true), 'venues',
+                            pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', w.id, 'old', w.old, 'new', w.new)))
+    from (select u.id, pg_catalog.to_jsonb(p) as old, pg_catalog.to_jsonb(u) - 'ref' as new
+          from changed u join previous p on p.id = u.id
+          union all
+          select c.id, null, pg_catalog.to_jsonb(c) from created c) w
+    having pg_catalog.count(*) > 0
   )
   select m.external_ref, coalesce(m.found, c.id),
-         case when m.found is null then 'created' when u.external_ref is not null then 'updated' else 'unchanged' end
+         case when m.found is null then 'created' when u.ref is not null then 'updated' else 'unchanged' end
   from matched m
   left join created c on c.external_ref = m.external_ref
-  left join changed u on u.external_ref = m.external_ref;
+  left join changed u on u.ref = m.external_ref
+  cross join (select pg_catalog.count(*) from logged) l;  -- (a left join would be optimised away)
 end
 $$;
 
@@ -111,10 +185,10 @@ begin
 end
 $$;
 
-revoke all on function private.import_venue_rows(uuid, jsonb), private.check_import_rows(jsonb, text)
-  from public, anon, authenticated;
-grant execute on function private.import_venue_rows(uuid, jsonb), private.check_import_rows(jsonb, text)
-  to authenticated, service_role;
+revoke all on function private.import_venue_rows(uuid, jsonb), private.check_import_rows(jsonb, text),
+  private.log_rows(uuid, text, text, jsonb) from public, anon, authenticated;
+grant execute on function private.import_venue_rows(uuid, jsonb), private.check_import_rows(jsonb, text),
+  private.log_rows(uuid, text, text, jsonb) to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------------------------------
 -- RPC: import_venues(org_id, rows, dry_run)
@@ -138,6 +212,7 @@ begin
   perform private.check_import_rows(rows, 'venue');
   begin
     perform pg_catalog.set_config('oncore.action', 'import_venues', true);
+    perform pg_catalog.set_config('oncore.bulk_log', 'on', true);
     select pg_catalog.jsonb_build_object(
       'venues', pg_catalog.jsonb_build_object(
         'created', pg_catalog.count(*) filter (where v.outcome = 'created'),
@@ -149,6 +224,7 @@ begin
                  else '[]'::jsonb end)
     into result
     from private.import_venue_rows(import_venues.org_id, rows) v;
+    perform pg_catalog.set_config('oncore.bulk_log', '', true);
     perform pg_catalog.set_config('oncore.action', '', true);
     if dry_run then
       raise exception using errcode = 'OCDRY';  -- undo everything above; `result` survives
@@ -194,6 +270,7 @@ begin
   end if;
   begin
     perform pg_catalog.set_config('oncore.action', 'import_shows', true);
+    perform pg_catalog.set_config('oncore.bulk_log', 'on', true);
     select pg_catalog.jsonb_object_agg(v.ref, v.venue_id),
            pg_catalog.jsonb_build_object(
              'created', pg_catalog.count(*) filter (where v.outcome = 'created'),
@@ -203,7 +280,7 @@ begin
     from private.import_venue_rows(org, (select pg_catalog.jsonb_agg(e.doc -> 'venue')
                                          from pg_catalog.jsonb_array_elements(rows) e(doc))) v;
 
-    with input as (
+        with input as (
       select r.*, e.doc -> 'venue' ->> 'external_ref' as venue_ref
       from pg_catalog.jsonb_array_elements(rows) e(doc),
            pg_catalog.jsonb_to_record(e.doc) r(external_ref text, date date, status public.show_status, title text,
@@ -211,24 +288,49 @@ begin
                                                set_time_at timestamptz, curfew_at timestamptz, capacity integer,
                                                promoter_email text, notes text)
     ),
-    written as (
-      insert into public.shows as s (org_id, external_ref, venue_id, date, status, title, load_in_at, doors_at,
-                                     set_time_at, curfew_at, capacity, promoter_email, notes)
-      select org, i.external_ref, (venue_ids ->> i.venue_ref)::uuid, i.date, coalesce(i.status, 'hold'), i.title,
-             i.load_in_at, i.doors_at, i.set_time_at, i.curfew_at, i.capacity, i.promoter_email, i.notes
-      from input i
-      on conflict on constraint shows_org_external_ref_key do update set
-        venue_id = excluded.venue_id, date = excluded.date, status = excluded.status,
-        title = coalesce(excluded.title, s.title), load_in_at = excluded.load_in_at, doors_at = excluded.doors_at,
-        set_time_at = excluded.set_time_at, curfew_at = excluded.curfew_at, capacity = excluded.capacity,
-        promoter_email = excluded.promoter_email, notes = excluded.notes
-      where (s.venue_id, s.date, s.status, s.title, s.load_in_at, s.doors_at, s.set_time_at, s.curfew_at,
+    incoming as (
+      select i.*, (venue_ids ->> i.venue_ref)::uuid as venue_id from input i
+    ),
+    -- Existing rows are compared first, so an unchanged row is neither written nor locked (an INSERT … ON CONFLICT
+    -- would lock every one of them).
+    previous as (
+      select s.* from public.shows s join incoming i on i.external_ref = s.external_ref
+      where s.org_id = org
+    ),
+    changed as (
+      update public.shows s set
+        venue_id = i.venue_id, date = i.date, status = coalesce(i.status, 'hold'),
+        title = coalesce(i.title, s.title), load_in_at = i.load_in_at, doors_at = i.doors_at,
+        set_time_at = i.set_time_at, curfew_at = i.curfew_at, capacity = i.capacity,
+        promoter_email = i.promoter_email, notes = i.notes
+      from incoming i
+      where s.org_id = org and s.external_ref = i.external_ref
+        and (s.venue_id, s.date, s.status, s.title, s.load_in_at, s.doors_at, s.set_time_at, s.curfew_at,
              s.capacity, s.promoter_email, s.notes)
             is distinct from
-            (excluded.venue_id, excluded.date, excluded.status, coalesce(excluded.title, s.title),
-             excluded.load_in_at, excluded.doors_at, excluded.set_time_at, excluded.curfew_at, excluded.capacity,
-             excluded.promoter_email, excluded.notes)
-      returning s.external_ref, (s.xmax = 0) as inserted
+            (i.venue_id, i.date, coalesce(i.status, 'hold'), coalesce(i.title, s.title), i.load_in_at, i.doors_at,
+             i.set_time_at, i.curfew_at, i.capacity, i.promoter_email, i.notes)
+      returning s.*
+    ),
+    created as (
+      insert into public.shows (org_id, external_ref, venue_id, date, status, title, load_in_at, doors_at,
+                                set_time_at, curfew_at, capacity, promoter_email, notes)
+      select org, i.external_ref, i.venue_id, i.date, coalesce(i.status, 'hold'), i.title, i.load_in_at,
+             i.doors_at, i.set_time_at, i.curfew_at, i.capacity, i.promoter_email, i.notes
+      from incoming i
+      where not exists (select from previous p where p.external_ref = i.external_ref)
+      returning *
+    ),
+    written as (
+      select c.*, false as inserted from changed c
+      union all
+      select c.*, true from created c
+    ),
+    logged as (
+      select private.log_rows(org, 'import_shows', 'shows', pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+               'id', w.id, 'old', pg_catalog.to_jsonb(p), 'new', pg_catalog.to_jsonb(w) - 'inserted')))
+      from written w left join previous p on p.id = w.id
+      having pg_catalog.count(*) > 0
     )
     select pg_catalog.jsonb_build_object(
       'shows', pg_catalog.jsonb_build_object(
@@ -241,7 +343,8 @@ begin
                    'external_ref', w.external_ref, 'action', case when w.inserted then 'created' else 'updated' end)),
                    '[]'::jsonb) else '[]'::jsonb end)
     into result
-    from written w;
+    from written w cross join (select pg_catalog.count(*) from logged) l;  -- (a left join would be optimised away)
+    perform pg_catalog.set_config('oncore.bulk_log', '', true);
     perform pg_catalog.set_config('oncore.action', '', true);
     if dry_run then
       raise exception using errcode = 'OCDRY';  -- undo everything above; `result` survives
