@@ -109,6 +109,13 @@ def test_changed_row_updates_and_dry_run_writes_nothing(oncore, org, db_url, tmp
     assert real.json["shows"] == {"created": 1, "updated": 1, "unchanged": 2}
     after = shows_in_db(db_url, org["id"])
     assert len(after) == 4 and after[1]["status"] == "confirmed"
+    with psycopg.connect(db_url) as conn:  # one entry per written row, as the triggers write them
+        log = conn.execute("select action, entity, actor_kind, changes from activity_log where org_id = %s "
+                           "and entity in ('shows', 'venues') order by id", (org["id"],)).fetchall()
+    assert [(a, e, k) for a, e, k, _ in log].count(("import_shows", "shows", "member")) == 5
+    assert [(a, e) for a, e, _, _ in log].count(("import_shows", "venues")) == 4
+    assert log[-2][3] == {"status": {"old": "hold", "new": "confirmed"}}
+    assert log[-1][3]["date"] == {"old": None, "new": "2027-03-20"}
 
 
 def test_bad_rows_are_all_reported_by_physical_line_and_nothing_is_written(oncore, org, db_url, tmp_path):
