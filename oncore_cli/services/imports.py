@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
 
-from oncore_cli.core.errors import UsageError
+from oncore_cli.core.errors import OncoreError, UsageError
 from oncore_cli.services import times
 from oncore_cli.services.import_file import Problem, Table, read_table
 
@@ -392,6 +392,10 @@ class ImportService:
                     detail = response.json()
                 except ValueError:
                     detail = None
+                if isinstance(detail, dict) and detail.get("code") == "57014":
+                    raise OncoreError(f"{plan.source}: the server stopped the import at its statement timeout "
+                                      f"({len(rows)} rows in one transaction); nothing was written: pass "
+                                      "--batch-size N (each batch commits on its own), or --db-url")
                 raise from_postgrest(response.status_code, detail)
             total = merge_counts(total, response.json())
             if on_batch:

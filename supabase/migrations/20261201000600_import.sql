@@ -57,11 +57,11 @@ begin
   end if;
   insert into public.activity_log (org_id, actor_id, actor_kind, action, entity, entity_id, changes)
   select org, actor, kind, action, entity, (e.doc ->> 'id')::uuid,
-         coalesce((select pg_catalog.jsonb_object_agg(k, pg_catalog.jsonb_build_object('old', e.doc -> 'old' -> k,
-                                                                                        'new', e.doc -> 'new' -> k))
-                   from pg_catalog.jsonb_object_keys(e.doc -> 'new') k
-                   where k not in ('id', 'org_id', 'created_at', 'updated_at', 'updated_by')
-                     and coalesce(e.doc -> 'old' -> k, 'null'::jsonb) <> coalesce(e.doc -> 'new' -> k, 'null'::jsonb)),
+         coalesce((select pg_catalog.jsonb_object_agg(n.key, pg_catalog.jsonb_build_object('old', e.doc -> 'old' -> n.key,
+                                                                                            'new', n.value))
+                   from pg_catalog.jsonb_each(e.doc -> 'new') n
+                   where n.key not in ('id', 'org_id', 'created_at', 'updated_at', 'updated_by')
+                     and coalesce(e.doc -> 'old' -> n.key, 'null'::jsonb) <> n.value),
                   '{}'::jsonb)
   from pg_catalog.jsonb_array_elements(entries) e(doc);
 end
