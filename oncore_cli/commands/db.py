@@ -48,23 +48,18 @@ def _target(app_: App, db_url: str | None) -> str:
 
 @contextlib.contextmanager
 def _connect(conninfo: str):
-    """A connection, with database errors turned into one line."""
-    import psycopg
-
+    """A connection (core/database.py), with the migration runner's refusals and failures as one line too."""
+    from oncore_cli.core.database import connect
     from oncore_cli.core.errors import ConflictError, OncoreError
     from oncore_cli.local.migrate import MigrationDrift, MigrationError
 
     try:
-        with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
+        with connect(conninfo) as conn:
             yield conn
-    except psycopg.OperationalError as e:
-        raise OncoreError(f"cannot connect to the database: {str(e).strip().splitlines()[-1]}") from None
     except MigrationDrift as e:
         raise ConflictError(str(e)) from None
     except MigrationError as e:
         raise OncoreError(f"migration failed: {e}") from None
-    except psycopg.Error as e:
-        raise OncoreError(f"database error: {getattr(e.diag, 'message_primary', None) or e}") from None
 
 
 @app.command("push")

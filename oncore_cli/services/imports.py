@@ -423,11 +423,10 @@ def merge_counts(total: dict, part: dict) -> dict:
 def send_direct(conninfo: str, org: str, plan: Plan, dry_run: bool = False) -> dict:
     """The CI fast path: COPY the rows into a temporary table and call the same RPC on them, in one transaction,
     as the service (the database URL's owner may do anything; the RPC still validates every row)."""
-    import psycopg
-
+    from oncore_cli.core.database import connect
     from oncore_cli.core.errors import NotFoundError
 
-    with psycopg.connect(conninfo) as conn:
+    with connect(conninfo, autocommit=False) as conn:
         with conn.transaction():
             found = conn.execute("select id from public.organizations where slug = %s or id::text = %s",
                                  (org, org)).fetchone()
