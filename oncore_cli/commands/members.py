@@ -56,9 +56,11 @@ def run_list(opts: MemberOptions, app_: App) -> None:
 
 
 @app.command("add")
-def add(ctx: typer.Context, email: Annotated[str, typer.Argument(metavar="EMAIL", help="E-mail of an existing account.")],
+def add(ctx: typer.Context, email: Annotated[str, typer.Argument(metavar="EMAIL", help="Their e-mail address.")],
         role: RoleOpt = "member", org: OrgOpt = None, json: JsonOpt = False) -> None:
-    """Add someone with an account to the organization (admins and owners).
+    """Invite someone to the organization (admins and owners); they join with `oncore orgs accept`.
+
+    The invitation waits until they sign in with that (confirmed) address and accept it; nobody is added unasked.
 
     \b
     Examples:
@@ -68,14 +70,17 @@ def add(ctx: typer.Context, email: Annotated[str, typer.Argument(metavar="EMAIL"
 
 
 def run_add(opts: MemberOptions, app_: App) -> None:
+    from oncore_cli.core.output import Column
     from oncore_cli.services.orgs import OrganizationService, check_role
 
     check_role(opts.role)
     found = app_.org(opts.org)
-    member = OrganizationService(app_.api).add_member(found, opts.member, opts.role)
-    app_.output.message(f"Added {member.email} to {found.slug} as {member.role}.")
+    invitation = OrganizationService(app_.api).add_member(found, opts.member, opts.role)
+    app_.output.message(f"Invited {invitation.email} to {found.slug} as {invitation.role}; they join with "
+                        f"`oncore orgs accept {found.slug}`.")
     if opts.json or app_.fmt == "json":  # the command's --json or the global one
-        app_.output.with_format(None, True).item(member.data(), _columns())
+        columns = [Column("email", "Email"), Column("role", "Role"), Column("org_slug", "Organization")]
+        app_.output.with_format(None, True).item(invitation.data(), columns)
 
 
 @app.command("set-role")
