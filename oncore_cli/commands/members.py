@@ -51,8 +51,12 @@ def run_list(opts: MemberOptions, app_: App) -> None:
     from oncore_cli.services.orgs import OrganizationService
 
     found = app_.org(opts.org)
-    rows = [m.data() for m in OrganizationService(app_.api).members(found)]
+    service = OrganizationService(app_.api)
+    rows = [m.data() for m in service.members(found)]
     app_.output.with_format(opts.fmt, opts.json).rows(rows, _columns())
+    pending = service.pending(found)
+    if pending:  # invited, not members yet: said on stderr, so the list itself stays the members
+        app_.output.message("Invited, not yet accepted: " + ", ".join(f"{i.email} ({i.role})" for i in pending))
 
 
 @app.command("add")

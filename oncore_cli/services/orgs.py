@@ -74,6 +74,11 @@ class OrganizationService:
         return Invitation.model_validate((row[0] if isinstance(row, list) else row) | {"org_slug": org.slug,
                                                                                          "org_name": org.name})
 
+    def pending(self, org: Organization) -> list[Invitation]:
+        """The organization's invitations not yet accepted (visible to its admins; empty for anyone else)."""
+        rows = self.api.select("org_invitations", {"org_id": f"eq.{org.id}", "order": "created_at.asc"})
+        return [Invitation.model_validate(r) for r in rows]
+
     def invitations(self) -> list[Invitation]:
         """The signed-in user's pending invitations."""
         return [Invitation.model_validate(r) for r in self.api.rpc("list_my_invitations", {}) or []]

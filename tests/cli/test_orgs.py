@@ -88,7 +88,9 @@ def test_members_add_list_set_role_remove(oncore, org, make_user, login):
     assert (added.json["role"], added.json["email"]) == ("viewer", crew.email) and "user_id" not in added.json
     assert f"Invited {crew.email} to {org['slug']} as viewer" in added.stderr
     assert f"oncore orgs accept {org['slug']}" in added.stderr
-    assert crew.email not in oncore("members", "list").stdout  # not a member until they accept
+    waiting = oncore("members", "list")
+    assert crew.email not in waiting.stdout  # not a member until they accept
+    assert f"Invited, not yet accepted: {crew.email} (viewer)" in waiting.stderr
 
     login(crew, profile="crew")
     as_viewer = ("--profile", "crew")
