@@ -229,6 +229,7 @@ def test_viewer_cannot_import(oncore, org, make_user, login, tmp_path, unique):
     viewer = make_user("viewer")
     assert oncore("members", "add", viewer.email, "--role", "viewer").exit_code == 0
     login(viewer)
+    assert oncore("orgs", "accept", org["slug"]).exit_code == 0
     result = oncore("import", "shows", write(tmp_path / "t.csv", EXCEL), "--org", org["slug"])
     one_line_error(result, 4, "member")
 
