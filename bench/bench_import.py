@@ -96,6 +96,12 @@ def run(info, tmp: Path) -> None:
                        json={"name": f"Bench {n}", "slug": f"bench-{n}"}).json()["id"] for n in ("api", "db")]
     env = {**os.environ, "ONCORE_HOME": str(tmp / "cli"), "ONCORE_URL": info.api_url, "ONCORE_ANON_KEY": info.anon_key,
            "ONCORE_ACCESS_TOKEN": token, "NO_COLOR": "1"}
+    # The figure is throughput, not the limit: this throwaway stack lifts the API role's statement timeout (8 s, as
+    # on hosted Supabase) so that a loaded machine still finishes; the output says so.
+    with psycopg.connect(info.db_url, autocommit=True) as admin:
+        admin.execute("alter role authenticated set statement_timeout = '120s'")
+        admin.execute("notify pgrst, 'reload schema'")
+    time.sleep(1)
     file = tmp / "tour.csv"
     generate(file)
     plan = read_plan("shows", str(file), "csv")
@@ -137,6 +143,7 @@ def run(info, tmp: Path) -> None:
 
     print(f"oncore import: {N_SHOWS} shows over {N_VENUES} venues; request body {body / 1024 / 1024:.1f} MB "
           f"(limit 10 MB); rows per org {dict((str(o)[:8], c) for o, c in counts)}")
+    print("  (this stack's authenticated statement_timeout raised from 8 s to 120 s for the measurement)")
     print(f"  psql \\copy of the same rows (anchor):      {copy_time:6.2f} s")
     print(f"  import through the API:                   {api:6.2f} s   {api / copy_time:5.1f}x \\copy (goal <= 8x)")
     print(f"  import through --db-url (COPY + RPC):     {direct:6.2f} s   {direct / copy_time:5.1f}x \\copy (goal <= 3x)")
