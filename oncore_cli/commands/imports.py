@@ -102,19 +102,18 @@ def run_import(opts: ImportOptions, app_: App) -> None:
         bar.step("Validating")
         plan = read_plan(opts.kind, opts.path, fmt, mapping=mapping, date_format=opts.date_format, text=text,
                          progress=lambda done: bar.step("Validating", done))
-        if plan.problems:
-            lines = plan.problem_lines()
-            for line in lines[:MAX_SHOWN]:
-                out.detail(line)
-            if len(lines) > MAX_SHOWN:
-                out.detail(f"… and {len(lines) - MAX_SHOWN} more problems")
-            raise UsageError(f"{plan.source}: {len(lines)} problem{'s' if len(lines) != 1 else ''}, "
-                             "nothing imported")
-        if not plan.rows:
-            raise UsageError(f"{plan.source}: no {opts.kind} in the file")
-        bar.step(f"Sending {len(plan.rows)} {opts.kind}", 0, len(plan.rows))
-        result = _send(opts, app_, plan, lambda n, total: bar.step(f"Sending {opts.kind} (batch {n}/{total})", n,
-                                                                    total))
+    if plan.problems:  # printed once the progress bar is gone
+        lines = plan.problem_lines()
+        for line in lines[:MAX_SHOWN]:
+            out.detail(line)
+        if len(lines) > MAX_SHOWN:
+            out.detail(f"… and {len(lines) - MAX_SHOWN} more problems")
+        raise UsageError(f"{plan.source}: {len(lines)} problem{'s' if len(lines) != 1 else ''}, nothing imported")
+    if not plan.rows:
+        raise UsageError(f"{plan.source}: no {opts.kind} in the file")
+    with out.progress() as bar:
+        bar.step(f"Sending {len(plan.rows)} {opts.kind}")
+        result = _send(opts, app_, plan, lambda n, total: bar.step(f"Sent {opts.kind}: batch", n, total))
     _report(opts, app_, plan, result)
 
 
