@@ -304,3 +304,11 @@ def test_the_gateway_refuses_a_body_over_10_mb(oncore, org, stack, tmp_path):
 
     message, code = describe(caught.value)
     assert code == 2 and "over the API's limit" in message and "--batch-size" in message, message
+
+
+def test_on_a_terminal_the_progress_bar_leaves_the_problems_readable(oncore, org, tmp_path):
+    text = HEADER + "\n" + "2027-04-02,Berlin,DE,Lido,,,maybe,,,,,Europe/Berlin,,\n"
+    result = oncore("import", "shows", write(tmp_path / "bad.csv", text), tty=True)
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'bad.csv'}:2: status: 'maybe' is not a status" in result.stderr, result
+    assert result.stderr.rstrip().endswith("1 problem, nothing imported")
