@@ -235,8 +235,8 @@ def test_viewer_cannot_import(oncore, org, make_user, login, tmp_path, unique):
 
 
 def test_kill_9_leaves_nothing_or_everything(oncore, keyring_file, org, db_url, tmp_path):
-    """The importing process killed at random moments: the database holds none or all of the file's rows; a
-    re-run then ends with exactly the file's rows."""
+    """The importing process killed (kill -9) or interrupted (Ctrl-C) at random moments: the database holds none or
+    all of the file's rows; a re-run then ends with exactly the file's rows."""
     n = 1500
     lines = [HEADER] + [f"{(dt.date(2028, 1, 1) + dt.timedelta(days=i)).isoformat()},City {i % 40},DE,"
                         f"Hall {i % 40},,{500 + i},confirmed,,19:00,21:00,23:00,Europe/Berlin,,note {i}"
@@ -246,11 +246,11 @@ def test_kill_9_leaves_nothing_or_everything(oncore, keyring_file, org, db_url, 
            "XDG_DATA_HOME": str(keyring_file.parent.parent / "xdg")}
     rng = random.Random(13)
     seen = set()
-    for _ in range(4):
+    for sig in (signal.SIGKILL, signal.SIGINT, signal.SIGKILL, signal.SIGINT, signal.SIGKILL):  # kill -9, Ctrl-C
         proc = subprocess.Popen([sys.executable, "-m", "oncore_cli", "import", "shows", str(path)], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.2, 2.5))
-        proc.send_signal(signal.SIGKILL)
+        proc.send_signal(sig)
         proc.wait()
         shows, _ = counts(db_url, org["id"])
         assert shows in (0, n)
