@@ -21,11 +21,13 @@ ToOpt = Annotated[Optional[str], typer.Option("--to", metavar="DATE", help="Last
 StatusFilter = Annotated[Optional[str], typer.Option("--status", metavar="STATUS", help="hold, confirmed or cancelled.")]
 VenueFilter = Annotated[Optional[str], typer.Option("--venue", metavar="VENUE", help="Venue name, ref or id.")]
 TitleOpt = Annotated[Optional[str], typer.Option("--title", metavar="TEXT", help="Title, e.g. the festival's name.")]
-LoadInOpt = Annotated[Optional[str], typer.Option("--load-in", metavar="HH:MM", help="Load-in (venue local time).")]
-DoorsOpt = Annotated[Optional[str], typer.Option("--doors", metavar="HH:MM", help="Doors (venue local time).")]
-SetOpt = Annotated[Optional[str], typer.Option("--set-time", metavar="HH:MM", help="Set time (venue local time).")]
+LoadInOpt = Annotated[Optional[str], typer.Option("--load-in", metavar="HH:MM", help="Load-in (local time at the show).")]
+DoorsOpt = Annotated[Optional[str], typer.Option("--doors", metavar="HH:MM", help="Doors (local time at the show).")]
+SetOpt = Annotated[Optional[str], typer.Option("--set-time", metavar="HH:MM", help="Set time (local time at the show).")]
 CurfewOpt = Annotated[Optional[str], typer.Option(
-    "--curfew", metavar="HH:MM", help="Curfew (venue local time; earlier than doors means after midnight).")]
+    "--curfew", metavar="HH:MM", help="Curfew (local; earlier than doors, or alone before 06:00, is after midnight).")]
+TimezoneOpt = Annotated[Optional[str], typer.Option(
+    "--timezone", "--tz", metavar="TZ", help="IANA zone of the show's times (default: the venue's), e.g. Europe/Berlin.")]
 CapacityOpt = Annotated[Optional[int], typer.Option("--capacity", metavar="N", min=0, help="Capacity for this show.")]
 CurrencyOpt = Annotated[Optional[str], typer.Option("--currency", metavar="CODE", help="ISO 4217 code, e.g. EUR.")]
 PromoterOpt = Annotated[Optional[str], typer.Option("--promoter-email", metavar="EMAIL", help="Promoter's e-mail.")]
@@ -93,6 +95,7 @@ class Fields:
     promoter_email: str | None = None
     notes: str | None = None
     external_ref: str | None = None
+    timezone: str | None = None
 
     def times(self) -> dict[str, str | None]:
         return {"load_in_at": self.load_in, "doors_at": self.doors, "set_time_at": self.set_time,
@@ -100,13 +103,14 @@ class Fields:
 
     def values(self) -> dict:
         return {"title": self.title, "capacity": self.capacity, "currency": self.currency,
-                "promoter_email": self.promoter_email, "notes": self.notes, "external_ref": self.external_ref}
+                "promoter_email": self.promoter_email, "notes": self.notes, "external_ref": self.external_ref,
+                "timezone": self.timezone}
 
 
 def _service(app_: App, org: str | None):
     from oncore_cli.services.shows import ShowService
 
-    return ShowService(app_.api, app_.org(org).id)
+    return ShowService(app_.api, app_.org(org).id, note=app_.output.warn)
 
 
 def _shows(filters: Filters, app_: App):
@@ -159,17 +163,19 @@ def create(ctx: typer.Context,
            venue: Annotated[Optional[str], typer.Option("--venue", metavar="VENUE", help="Venue name, ref or id.")] = None,
            status: Annotated[str, typer.Option("--status", metavar="STATUS", help="hold, confirmed or cancelled.")] = "hold",
            title: TitleOpt = None, load_in: LoadInOpt = None, doors: DoorsOpt = None, set_time: SetOpt = None,
-           curfew: CurfewOpt = None, capacity: CapacityOpt = None, currency: CurrencyOpt = None,
-           promoter_email: PromoterOpt = None, notes: NotesOpt = None, external_ref: RefOpt = None,
-           org: OrgOpt = None, json: JsonOpt = False) -> None:
-    """Create a show. Times are HH:MM in the venue's time zone.
+           curfew: CurfewOpt = None, timezone: TimezoneOpt = None, capacity: CapacityOpt = None,
+           currency: CurrencyOpt = None, promoter_email: PromoterOpt = None, notes: NotesOpt = None,
+           external_ref: RefOpt = None, org: OrgOpt = None, json: JsonOpt = False) -> None:
+    """Create a show. Times are HH:MM at the show, in its venue's time zone (or --timezone); they stay those
+    wall-clock times if the venue's zone is corrected or the venue is deleted.
 
     \b
     Examples:
       $ oncore shows create --date 2026-05-01 --venue columbiahalle --status confirmed --doors 19:00 --curfew 23:00
       $ oncore shows create -d 2026-05-02 --venue "Lido" --doors 20:00 --curfew 01:00   # curfew next morning
     """
-    fields = Fields(title, load_in, doors, set_time, curfew, capacity, currency, promoter_email, notes, external_ref)
+    fields = Fields(title, load_in, doors, set_time, curfew, capacity, currency, promoter_email, notes, external_ref,
+                    timezone)
     run_create(CreateOptions(date, venue, status, fields, org, json), get_app(ctx))
 
 
@@ -221,16 +227,18 @@ def update(ctx: typer.Context, show_ref: ShowArg,
            venue: Annotated[Optional[str], typer.Option("--venue", metavar="VENUE", help="Move to another venue.")] = None,
            status: Annotated[Optional[str], typer.Option("--status", metavar="STATUS", help="hold, confirmed or cancelled.")] = None,
            title: TitleOpt = None, load_in: LoadInOpt = None, doors: DoorsOpt = None, set_time: SetOpt = None,
-           curfew: CurfewOpt = None, capacity: CapacityOpt = None, currency: CurrencyOpt = None,
-           promoter_email: PromoterOpt = None, notes: NotesOpt = None, external_ref: RefOpt = None,
-           org: OrgOpt = None, json: JsonOpt = False) -> None:
-    """Change a show (only the fields given). An empty time ("") clears it.
+           curfew: CurfewOpt = None, timezone: TimezoneOpt = None, capacity: CapacityOpt = None,
+           currency: CurrencyOpt = None, promoter_email: PromoterOpt = None, notes: NotesOpt = None,
+           external_ref: RefOpt = None, org: OrgOpt = None, json: JsonOpt = False) -> None:
+    """Change a show (only the fields given). An empty time ("") clears it. A new --venue or --timezone keeps
+    the show's wall-clock times.
 
     \b
     Examples:
       $ oncore shows update 2026-05-01 --status confirmed --doors 19:30
     """
-    fields = Fields(title, load_in, doors, set_time, curfew, capacity, currency, promoter_email, notes, external_ref)
+    fields = Fields(title, load_in, doors, set_time, curfew, capacity, currency, promoter_email, notes, external_ref,
+                    timezone)
     run_update(UpdateOptions(show_ref, date, venue, status, fields, org, json), get_app(ctx))
 
 
