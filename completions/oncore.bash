@@ -3,7 +3,8 @@
 
 _oncore_subcommands() {
     case "$1" in
-        "") echo "login logout whoami auth profiles orgs members venues shows local api completion" ;;
+        "") echo "signup login logout whoami auth profiles orgs members venues shows local api completion" ;;
+        "signup") echo "" ;;
         "login") echo "" ;;
         "logout") echo "" ;;
         "whoami") echo "" ;;
@@ -54,6 +55,7 @@ _oncore_subcommands() {
 _oncore_options() {
     case "$1" in
         "") echo "--help --json --profile --quiet --version --yes -p -q -y" ;;
+        "signup") echo "--anon-key --email --help --local --password-stdin --url -e" ;;
         "login") echo "--anon-key --email --help --local --otp --password-stdin --url -e" ;;
         "logout") echo "--help" ;;
         "whoami") echo "--help --json" ;;
@@ -84,9 +86,9 @@ _oncore_options() {
         "venues delete") echo "--help --org --yes -y" ;;
         "shows") echo "--help" ;;
         "shows list") echo "--format --from --help --json --limit --org --status --to --venue -L -o" ;;
-        "shows create") echo "--capacity --curfew --currency --date --doors --external-ref --help --json --load-in --notes --org --promoter-email --set-time --status --title --venue -d" ;;
+        "shows create") echo "--capacity --curfew --currency --date --doors --external-ref --help --json --load-in --notes --org --promoter-email --set-time --status --timezone --title --tz --venue -d" ;;
         "shows show") echo "--help --json --org" ;;
-        "shows update") echo "--capacity --curfew --currency --date --doors --external-ref --help --json --load-in --notes --org --promoter-email --set-time --status --title --venue -d" ;;
+        "shows update") echo "--capacity --curfew --currency --date --doors --external-ref --help --json --load-in --notes --org --promoter-email --set-time --status --timezone --title --tz --venue -d" ;;
         "shows delete") echo "--help --org --yes -y" ;;
         "shows export") echo "--format --from --help --org --output --status --to --venue -O -f" ;;
         "local") echo "--help" ;;

@@ -16,7 +16,8 @@ end
 function __oncore_subcommands
     switch "$argv[1]"
         case ''
-            printf '%s\n' login logout whoami auth profiles orgs members venues shows local api completion
+            printf '%s\n' signup login logout whoami auth profiles orgs members venues shows local api completion
+        case 'signup'
         case 'login'
         case 'logout'
         case 'whoami'
@@ -72,7 +73,7 @@ function __oncore_subcommands
 end
 
 complete -c oncore -f
-complete -c oncore -n "test (__oncore_path) = ''" -a 'login logout whoami auth profiles orgs members venues shows local api completion'
+complete -c oncore -n "test (__oncore_path) = ''" -a 'signup login logout whoami auth profiles orgs members venues shows local api completion'
 complete -c oncore -n "test (__oncore_path) = ''" -l help
 complete -c oncore -n "test (__oncore_path) = ''" -l json
 complete -c oncore -n "test (__oncore_path) = ''" -l profile
@@ -82,6 +83,13 @@ complete -c oncore -n "test (__oncore_path) = ''" -l yes
 complete -c oncore -n "test (__oncore_path) = ''" -s p
 complete -c oncore -n "test (__oncore_path) = ''" -s q
 complete -c oncore -n "test (__oncore_path) = ''" -s y
+complete -c oncore -n "test (__oncore_path) = 'signup'" -l anon-key
+complete -c oncore -n "test (__oncore_path) = 'signup'" -l email
+complete -c oncore -n "test (__oncore_path) = 'signup'" -l help
+complete -c oncore -n "test (__oncore_path) = 'signup'" -l local
+complete -c oncore -n "test (__oncore_path) = 'signup'" -l password-stdin
+complete -c oncore -n "test (__oncore_path) = 'signup'" -l url
+complete -c oncore -n "test (__oncore_path) = 'signup'" -s e
 complete -c oncore -n "test (__oncore_path) = 'login'" -l anon-key
 complete -c oncore -n "test (__oncore_path) = 'login'" -l email
 complete -c oncore -n "test (__oncore_path) = 'login'" -l help
@@ -221,7 +229,9 @@ complete -c oncore -n "test (__oncore_path) = 'shows create'" -l org
 complete -c oncore -n "test (__oncore_path) = 'shows create'" -l promoter-email
 complete -c oncore -n "test (__oncore_path) = 'shows create'" -l set-time
 complete -c oncore -n "test (__oncore_path) = 'shows create'" -l status
+complete -c oncore -n "test (__oncore_path) = 'shows create'" -l timezone
 complete -c oncore -n "test (__oncore_path) = 'shows create'" -l title
+complete -c oncore -n "test (__oncore_path) = 'shows create'" -l tz
 complete -c oncore -n "test (__oncore_path) = 'shows create'" -l venue
 complete -c oncore -n "test (__oncore_path) = 'shows create'" -s d
 complete -c oncore -n "test (__oncore_path) = 'shows show'" -l help
@@ -241,7 +251,9 @@ complete -c oncore -n "test (__oncore_path) = 'shows update'" -l org
 complete -c oncore -n "test (__oncore_path) = 'shows update'" -l promoter-email
 complete -c oncore -n "test (__oncore_path) = 'shows update'" -l set-time
 complete -c oncore -n "test (__oncore_path) = 'shows update'" -l status
+complete -c oncore -n "test (__oncore_path) = 'shows update'" -l timezone
 complete -c oncore -n "test (__oncore_path) = 'shows update'" -l title
+complete -c oncore -n "test (__oncore_path) = 'shows update'" -l tz
 complete -c oncore -n "test (__oncore_path) = 'shows update'" -l venue
 complete -c oncore -n "test (__oncore_path) = 'shows update'" -s d
 complete -c oncore -n "test (__oncore_path) = 'shows delete'" -l help

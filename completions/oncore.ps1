@@ -4,7 +4,8 @@
 Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $subcommands = @{
-        '' = @('login', 'logout', 'whoami', 'auth', 'profiles', 'orgs', 'members', 'venues', 'shows', 'local', 'api', 'completion')
+        '' = @('signup', 'login', 'logout', 'whoami', 'auth', 'profiles', 'orgs', 'members', 'venues', 'shows', 'local', 'api', 'completion')
+        'signup' = @()
         'login' = @()
         'logout' = @()
         'whoami' = @()
@@ -52,6 +53,7 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
     }
     $options = @{
         '' = @('--help', '--json', '--profile', '--quiet', '--version', '--yes', '-p', '-q', '-y')
+        'signup' = @('--anon-key', '--email', '--help', '--local', '--password-stdin', '--url', '-e')
         'login' = @('--anon-key', '--email', '--help', '--local', '--otp', '--password-stdin', '--url', '-e')
         'logout' = @('--help')
         'whoami' = @('--help', '--json')
@@ -82,9 +84,9 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
         'venues delete' = @('--help', '--org', '--yes', '-y')
         'shows' = @('--help')
         'shows list' = @('--format', '--from', '--help', '--json', '--limit', '--org', '--status', '--to', '--venue', '-L', '-o')
-        'shows create' = @('--capacity', '--curfew', '--currency', '--date', '--doors', '--external-ref', '--help', '--json', '--load-in', '--notes', '--org', '--promoter-email', '--set-time', '--status', '--title', '--venue', '-d')
+        'shows create' = @('--capacity', '--curfew', '--currency', '--date', '--doors', '--external-ref', '--help', '--json', '--load-in', '--notes', '--org', '--promoter-email', '--set-time', '--status', '--timezone', '--title', '--tz', '--venue', '-d')
         'shows show' = @('--help', '--json', '--org')
-        'shows update' = @('--capacity', '--curfew', '--currency', '--date', '--doors', '--external-ref', '--help', '--json', '--load-in', '--notes', '--org', '--promoter-email', '--set-time', '--status', '--title', '--venue', '-d')
+        'shows update' = @('--capacity', '--curfew', '--currency', '--date', '--doors', '--external-ref', '--help', '--json', '--load-in', '--notes', '--org', '--promoter-email', '--set-time', '--status', '--timezone', '--title', '--tz', '--venue', '-d')
         'shows delete' = @('--help', '--org', '--yes', '-y')
         'shows export' = @('--format', '--from', '--help', '--org', '--output', '--status', '--to', '--venue', '-O', '-f')
         'local' = @('--help')

@@ -70,9 +70,17 @@ def add(ctx: typer.Context, email: Annotated[str, typer.Argument(metavar="EMAIL"
 def run_add(opts: MemberOptions, app_: App) -> None:
     from oncore_cli.services.orgs import OrganizationService, check_role
 
+    from oncore_cli.core.errors import NotFoundError
+
     check_role(opts.role)
     found = app_.org(opts.org)
-    member = OrganizationService(app_.api).add_member(found, opts.member, opts.role)
+    try:
+        member = OrganizationService(app_.api).add_member(found, opts.member, opts.role)
+    except NotFoundError as e:
+        if not e.message.startswith("no user with e-mail"):
+            raise
+        raise NotFoundError(f"{e.message}: they create an account first with oncore signup --email {opts.member} "
+                            f"(against {app_.settings.url}), then run this again") from None
     app_.output.message(f"Added {member.email} to {found.slug} as {member.role}.")
     if opts.json or app_.fmt == "json":  # the command's --json or the global one
         app_.output.with_format(None, True).item(member.data(), _columns())

@@ -157,7 +157,14 @@ def auth_error_line(exc) -> tuple[str, int]:
     status = getattr(exc, "status", 0) or 0
     message = getattr(exc, "message", None) or str(exc)
     if code == "invalid_credentials":
-        return "wrong e-mail or password: try again, or use oncore login --otp for an e-mail code", 4
+        return ("wrong e-mail or password, or no such account: try again, use oncore login --otp for an e-mail "
+                "code, or create an account with oncore signup"), 4
+    if code in ("otp_disabled", "signup_disabled") and "otp" in message.lower():
+        return "no account with that e-mail address: create one with oncore signup", 4
+    if code == "user_already_exists":
+        return "an account with that e-mail address exists already: run oncore login", 5
+    if code == "weak_password":
+        return f"password too weak: {message}", 2
     if code in ("refresh_token_not_found", "refresh_token_already_used", "session_not_found", "session_expired",
                 "bad_jwt", "no_authorization"):
         return NotLoggedIn().message, 4
