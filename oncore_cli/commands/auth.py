@@ -64,10 +64,14 @@ def _server(opts: LoginOptions, app: App) -> tuple[str, str]:
         return status.info.api_url, status.info.anon_key
     url = (opts.url or app.settings.url or "").rstrip("/")
     key = opts.anon_key or app.settings.anon_key
+    if opts.url and not opts.anon_key and not key:
+        raise UsageError("--url needs --anon-key too: the project's anon key (Supabase dashboard: Project "
+                         "Settings, API)")
     if not url or not key:
-        from oncore_cli.core.client import NO_SERVER
+        from oncore_cli.core.client import missing_setting
 
-        raise UsageError(NO_SERVER)
+        raise UsageError(missing_setting("ONCORE_ANON_KEY", "ONCORE_URL", url) if url else
+                         missing_setting("ONCORE_URL", "ONCORE_ANON_KEY", key))
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"bad URL {url!r}: it must start with https:// (or http:// for a local stack)")
     return url, key

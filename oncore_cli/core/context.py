@@ -81,7 +81,8 @@ class App:
             return orgs[0]
         if not orgs:
             raise UsageError("you belong to no organization yet: run oncore orgs create NAME")
-        raise UsageError("no organization selected: run oncore orgs use SLUG, or pass --org SLUG")
+        raise UsageError(f"you belong to {len(orgs)} organizations and none is selected: run oncore orgs use SLUG, "
+                         f"set ONCORE_ORG=SLUG, or pass --org SLUG ({', '.join(o.slug for o in orgs[:5])})")
 
     # -- prompts ---------------------------------------------------------------------------------------------------
     def confirm(self, question: str, *, yes: bool = False) -> None:
