@@ -32,7 +32,7 @@ class MemberOptions:
 def _columns():
     from oncore_cli.core.output import Column
 
-    return [Column("email", "Email"), Column("role", "Role"), Column("user_id", "User")]
+    return [Column("email", "Email", flex=True), Column("role", "Role"), Column("user_id", "User")]
 
 
 @app.command("list")
@@ -126,3 +126,4 @@ def run_remove(opts: MemberOptions, app_: App) -> None:
     app_.confirm(f"Remove {target.email} from {found.slug}?", yes=opts.yes)
     service.remove_member(found, target.user_id)
     app_.output.message(f"Removed {target.email} from {found.slug}.")
+    app_.output.result(target.data(), _columns())

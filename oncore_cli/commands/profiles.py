@@ -48,7 +48,7 @@ def run_list(out, app_: App) -> None:
     rows = [_record(app_, name) for name in sorted(app_.config.profiles)]
     out.rows(rows, [
         Column("current", "", lambda r: "*" if r["current"] else ""), Column("name", "Name"),
-        Column("url", "URL"), Column("org", "Org")], empty="no profiles yet: run oncore login")
+        Column("url", "URL", flex=True), Column("org", "Org", flex=True, drop=1)], empty="no profiles yet: run oncore login")
 
 
 @app.command("use")

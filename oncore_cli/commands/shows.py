@@ -54,10 +54,10 @@ def _status_style(row: dict) -> str | None:
 def list_columns():
     from oncore_cli.core.output import Column
 
-    return [Column("date", "Date"), Column("status", "Status", style=_status_style), Column("venue_name", "Venue"),
-            Column("city", "City"),
+    return [Column("date", "Date"), Column("status", "Status", style=_status_style),
+            Column("venue_name", "Venue", flex=True, drop=1), Column("city", "City", flex=True, drop=2),
             Column("doors_at", "Doors", _hhmm("doors_at")), Column("curfew_at", "Curfew", _hhmm("curfew_at")),
-            Column("title", "Title"), Column("id", "Id", lambda r: r["id"][:8])]
+            Column("title", "Title", flex=True, drop=3), Column("id", "Id", lambda r: r["id"][:8])]
 
 
 def detail_columns():
@@ -268,9 +268,12 @@ def delete(ctx: typer.Context, show_ref: ShowArg, org: OrgOpt = None, yes: YesOp
 def run_delete(show_ref: str, org: str | None, yes: bool, app_: App) -> None:
     service = _service(app_, org)
     found = service.get(show_ref)
-    app_.confirm(f"Delete the show on {found.date} at {found.venue_name or 'no venue'}?", yes=yes)
+    sessions = service.sessions_of(found.id)
+    also = f" and its {len(sessions)} advancing session(s) with everything the venue sent" if sessions else ""
+    app_.confirm(f"Delete the show on {found.date} at {found.venue_name or 'no venue'}{also}?", yes=yes)
     service.delete(found.id)
-    app_.output.message(f"Deleted show {found.date} ({found.id[:8]}).")
+    app_.output.message(f"Deleted show {found.date} ({found.id[:8]}){also}.")
+    app_.output.result(found.data(), detail_columns())
 
 
 # -- export ----------------------------------------------------------------------------------------------------
@@ -286,7 +289,7 @@ class ExportOptions:
 
 @app.command("export")
 def export(ctx: typer.Context,
-           fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="csv, json or ics.")] = "ics",
+           fmt: Annotated[str, typer.Option("--format", "-o", "-f", metavar="FORMAT", help="csv, json or ics (-o as everywhere; -f also works).")] = "ics",
            output: Annotated[Optional[str], typer.Option("--output", "-O", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
            date_from: FromOpt = None, date_to: ToOpt = None, status: StatusFilter = None, venue: VenueFilter = None,
            org: OrgOpt = None) -> None:
@@ -297,6 +300,7 @@ def export(ctx: typer.Context,
       $ oncore shows export --format ics --from today -O tour.ics
       $ oncore shows export --format csv > shows.csv
     """
+    fmt = fmt.lower()
     if fmt not in EXPORT_FORMATS:
         from oncore_cli.core.errors import UsageError
 

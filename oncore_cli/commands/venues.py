@@ -32,8 +32,9 @@ RefOpt = Annotated[Optional[str], typer.Option("--external-ref", metavar="REF", 
 def list_columns():
     from oncore_cli.core.output import Column
 
-    return [Column("name", "Name"), Column("city", "City"), Column("country", "Country"),
-            Column("capacity", "Capacity"), Column("timezone", "Timezone"), Column("id", "Id", lambda r: r["id"][:8])]
+    return [Column("name", "Name", flex=True, drop=1), Column("city", "City", flex=True, drop=2),
+            Column("country", "Country"), Column("capacity", "Capacity"), Column("timezone", "Timezone"),
+            Column("id", "Id", lambda r: r["id"][:8])]
 
 
 def detail_columns():
@@ -196,3 +197,4 @@ def run_delete(opts: VenueOptions, app_: App) -> None:
     app_.confirm(f"Delete venue {found.name}{also}?", yes=opts.yes)
     service.delete(found.id)
     app_.output.message(f"Deleted venue {found.name}.")
+    app_.output.result(found.data(), detail_columns())

@@ -135,6 +135,10 @@ class ShowService:
             raise AuthError("permission denied: deleting shows needs the member role or higher (you are a viewer)")
         return show
 
+    def sessions_of(self, show_id: str) -> list[dict]:
+        """The show's advancing sessions (id), which go with it."""
+        return self.api.select("advancing_sessions", {"select": "id", "show_id": f"eq.{show_id}"})
+
     def _with_venues(self, rows: list[dict], known: list[Venue] | None = None) -> list[Show]:
         venues = {v.id: v for v in known or []}
         missing = {r["venue_id"] for r in rows if r.get("venue_id") and r["venue_id"] not in venues}
