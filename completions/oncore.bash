@@ -90,7 +90,7 @@ _oncore_options() {
         "shows show") echo "--help --json --org" ;;
         "shows update") echo "--capacity --curfew --currency --date --doors --external-ref --help --json --load-in --notes --org --promoter-email --set-time --status --timezone --title --tz --venue -d" ;;
         "shows delete") echo "--help --org --yes -y" ;;
-        "shows export") echo "--format --from --help --org --output --status --to --venue -O -f" ;;
+        "shows export") echo "--format --from --help --org --output --status --to --venue -O -f -o" ;;
         "local") echo "--help" ;;
         "local start") echo "--db-port --demo --env --help --json --port" ;;
         "local stop") echo "--help" ;;

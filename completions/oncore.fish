@@ -270,6 +270,7 @@ complete -c oncore -n "test (__oncore_path) = 'shows export'" -l to
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -l venue
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s O
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s f
+complete -c oncore -n "test (__oncore_path) = 'shows export'" -s o
 complete -c oncore -n "test (__oncore_path) = 'local'" -a 'start stop status reset logs mail'
 complete -c oncore -n "test (__oncore_path) = 'local'" -l help
 complete -c oncore -n "test (__oncore_path) = 'local start'" -l db-port

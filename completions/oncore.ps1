@@ -88,7 +88,7 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
         'shows show' = @('--help', '--json', '--org')
         'shows update' = @('--capacity', '--curfew', '--currency', '--date', '--doors', '--external-ref', '--help', '--json', '--load-in', '--notes', '--org', '--promoter-email', '--set-time', '--status', '--timezone', '--title', '--tz', '--venue', '-d')
         'shows delete' = @('--help', '--org', '--yes', '-y')
-        'shows export' = @('--format', '--from', '--help', '--org', '--output', '--status', '--to', '--venue', '-O', '-f')
+        'shows export' = @('--format', '--from', '--help', '--org', '--output', '--status', '--to', '--venue', '-O', '-f', '-o')
         'local' = @('--help')
         'local start' = @('--db-port', '--demo', '--env', '--help', '--json', '--port')
         'local stop' = @('--help')

@@ -12,7 +12,8 @@ from oncore_cli.core.context import get_app
 if TYPE_CHECKING:
     from oncore_cli.core.context import App
 
-app = noun("Named connections: server URL, anon key and default organization.")
+app = noun("Named connections: server URL, anon key and default organization. A profile is created by logging "
+           "in with it: oncore --profile NAME login (or oncore login --profile NAME).")
 NameArg = Annotated[str, typer.Argument(metavar="NAME", help="Profile name.")]
 
 

@@ -67,7 +67,7 @@ class OrganizationService:
         return Member.model_validate(found)
 
     def add_member(self, org: Organization, email: str, role: str) -> Member:
-        check_role(role)
+        role = check_role(role)
         self.api.rpc("add_org_member", {"org_id": org.id, "email": email, "role": role})
         for m in self.members(org):
             if (m.email or "").lower() == email.lower():
@@ -75,7 +75,7 @@ class OrganizationService:
         raise NotFoundError(f"{email} was not added to {org.slug}")
 
     def set_role(self, org: Organization, ref: str, role: str) -> Member:
-        check_role(role)
+        role = check_role(role)
         member = self.member(org, ref)
         rows = self.api.update("org_members", {"org_id": f"eq.{org.id}", "user_id": f"eq.{member.user_id}"},
                                {"role": role}, select="user_id,role,created_at")
@@ -92,6 +92,8 @@ class OrganizationService:
         return member
 
 
-def check_role(role: str) -> None:
-    if role not in ROLES:
+def check_role(role: str) -> str:
+    """The role in the database's spelling (`Admin` → admin)."""
+    if role.strip().lower() not in ROLES:
         raise UsageError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    return role.strip().lower()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -171,3 +172,6 @@ def _check_fields(values: dict[str, Any]) -> None:
         values["currency"] = values["currency"].upper()
         if len(values["currency"]) != 3 or not values["currency"].isalpha():
             raise UsageError(f"--currency {values['currency']!r} must be an ISO 4217 code, e.g. EUR")
+    email = values.get("promoter_email")
+    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise UsageError(f"--promoter-email {email!r} is not an e-mail address")

@@ -104,7 +104,7 @@ def _check_fields(values: dict[str, Any]) -> None:
     if values.get("country"):
         values["country"] = values["country"].upper()
         if len(values["country"]) != 2 or not values["country"].isalpha():
-            raise UsageError(f"country {values['country']!r} must be an ISO 3166 alpha-2 code, e.g. DE")
+            raise UsageError(f"--country {values['country']!r} must be an ISO 3166 alpha-2 code, e.g. DE")
     if values.get("timezone"):
         from oncore_cli.services.times import zone
 
