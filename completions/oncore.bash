@@ -103,8 +103,57 @@ _oncore_options() {
     esac
 }
 
+_oncore_values() {
+    case "$1|$2" in
+        "|--profile") echo "@profiles" ;;
+        "|-p") echo "@profiles" ;;
+        "profiles list|--format") echo "table tsv csv json ndjson" ;;
+        "profiles list|-o") echo "table tsv csv json ndjson" ;;
+        "orgs list|--format") echo "table tsv csv json ndjson" ;;
+        "orgs list|-o") echo "table tsv csv json ndjson" ;;
+        "members list|--org") echo "@orgs" ;;
+        "members list|--format") echo "table tsv csv json ndjson" ;;
+        "members list|-o") echo "table tsv csv json ndjson" ;;
+        "members add|--role") echo "owner admin member viewer" ;;
+        "members add|-r") echo "owner admin member viewer" ;;
+        "members add|--org") echo "@orgs" ;;
+        "members set-role|--role") echo "owner admin member viewer" ;;
+        "members set-role|-r") echo "owner admin member viewer" ;;
+        "members set-role|--org") echo "@orgs" ;;
+        "members remove|--org") echo "@orgs" ;;
+        "venues list|--org") echo "@orgs" ;;
+        "venues list|--format") echo "table tsv csv json ndjson" ;;
+        "venues list|-o") echo "table tsv csv json ndjson" ;;
+        "venues create|--org") echo "@orgs" ;;
+        "venues show|--org") echo "@orgs" ;;
+        "venues update|--org") echo "@orgs" ;;
+        "venues delete|--org") echo "@orgs" ;;
+        "shows list|--status") echo "hold confirmed cancelled" ;;
+        "shows list|--venue") echo "@venues" ;;
+        "shows list|--org") echo "@orgs" ;;
+        "shows list|--format") echo "table tsv csv json ndjson" ;;
+        "shows list|-o") echo "table tsv csv json ndjson" ;;
+        "shows create|--venue") echo "@venues" ;;
+        "shows create|--status") echo "hold confirmed cancelled" ;;
+        "shows create|--org") echo "@orgs" ;;
+        "shows show|--org") echo "@orgs" ;;
+        "shows update|--venue") echo "@venues" ;;
+        "shows update|--status") echo "hold confirmed cancelled" ;;
+        "shows update|--org") echo "@orgs" ;;
+        "shows delete|--org") echo "@orgs" ;;
+        "shows export|--format") echo "csv json ics" ;;
+        "shows export|-o") echo "csv json ics" ;;
+        "shows export|-f") echo "csv json ics" ;;
+        "shows export|--status") echo "hold confirmed cancelled" ;;
+        "shows export|--venue") echo "@venues" ;;
+        "shows export|--org") echo "@orgs" ;;
+        "local logs|--service") echo "gateway postgres all" ;;
+        "local logs|-s") echo "gateway postgres all" ;;
+    esac
+}
+
 _oncore() {
-    local cur="${COMP_WORDS[COMP_CWORD]}" path="" word i
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" path="" word i values
     for ((i = 1; i < COMP_CWORD; i++)); do
         word="${COMP_WORDS[i]}"
         [[ "$word" == -* ]] && continue
@@ -112,7 +161,15 @@ _oncore() {
             path="${path:+$path }$word"
         fi
     done
-    if [[ "$cur" == -* ]]; then
+    values="$(_oncore_values "$path" "$prev")"
+    if [[ -n "$values" ]]; then
+        if [[ "$values" == @* ]]; then
+            local IFS=$'\n'
+            COMPREPLY=($(compgen -W "$(oncore completion --values "${values#@}" 2>/dev/null)" -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "$values" -- "$cur"))
+        fi
+    elif [[ "$cur" == -* ]]; then
         COMPREPLY=($(compgen -W "$(_oncore_options "$path")" -- "$cur"))
     else
         COMPREPLY=($(compgen -W "$(_oncore_subcommands "$path")" -- "$cur"))

@@ -99,14 +99,65 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
         'api' = @('--field', '--header', '--help', '--include', '--input', '--raw-field', '-F', '-H', '-f', '-i')
         'completion' = @('--help')
     }
+    $values = @{
+        '|--profile' = '@profiles'
+        '|-p' = '@profiles'
+        'profiles list|--format' = 'table tsv csv json ndjson'
+        'profiles list|-o' = 'table tsv csv json ndjson'
+        'orgs list|--format' = 'table tsv csv json ndjson'
+        'orgs list|-o' = 'table tsv csv json ndjson'
+        'members list|--org' = '@orgs'
+        'members list|--format' = 'table tsv csv json ndjson'
+        'members list|-o' = 'table tsv csv json ndjson'
+        'members add|--role' = 'owner admin member viewer'
+        'members add|-r' = 'owner admin member viewer'
+        'members add|--org' = '@orgs'
+        'members set-role|--role' = 'owner admin member viewer'
+        'members set-role|-r' = 'owner admin member viewer'
+        'members set-role|--org' = '@orgs'
+        'members remove|--org' = '@orgs'
+        'venues list|--org' = '@orgs'
+        'venues list|--format' = 'table tsv csv json ndjson'
+        'venues list|-o' = 'table tsv csv json ndjson'
+        'venues create|--org' = '@orgs'
+        'venues show|--org' = '@orgs'
+        'venues update|--org' = '@orgs'
+        'venues delete|--org' = '@orgs'
+        'shows list|--status' = 'hold confirmed cancelled'
+        'shows list|--venue' = '@venues'
+        'shows list|--org' = '@orgs'
+        'shows list|--format' = 'table tsv csv json ndjson'
+        'shows list|-o' = 'table tsv csv json ndjson'
+        'shows create|--venue' = '@venues'
+        'shows create|--status' = 'hold confirmed cancelled'
+        'shows create|--org' = '@orgs'
+        'shows show|--org' = '@orgs'
+        'shows update|--venue' = '@venues'
+        'shows update|--status' = 'hold confirmed cancelled'
+        'shows update|--org' = '@orgs'
+        'shows delete|--org' = '@orgs'
+        'shows export|--format' = 'csv json ics'
+        'shows export|-o' = 'csv json ics'
+        'shows export|-f' = 'csv json ics'
+        'shows export|--status' = 'hold confirmed cancelled'
+        'shows export|--venue' = '@venues'
+        'shows export|--org' = '@orgs'
+        'local logs|--service' = 'gateway postgres all'
+        'local logs|-s' = 'gateway postgres all'
+    }
     $path = ''
+    $previous = ''
     foreach ($element in $commandAst.CommandElements | Select-Object -Skip 1) {
         $word = $element.ToString()
         if ($word -eq $wordToComplete) { break }
+        $previous = $word
         if ($word.StartsWith('-')) { continue }
         if ($subcommands[$path] -contains $word) { $path = ("$path $word").Trim() }
     }
-    if ($wordToComplete.StartsWith('-')) { $candidates = $options[$path] } else { $candidates = $subcommands[$path] }
+    $known = $values["$path|$previous"]
+    if ($known -and $known.StartsWith('@')) { $candidates = @(oncore completion --values $known.Substring(1) 2>$null) }
+    elseif ($known) { $candidates = $known -split ' ' }
+    elseif ($wordToComplete.StartsWith('-')) { $candidates = $options[$path] } else { $candidates = $subcommands[$path] }
     $candidates | Where-Object { $_ -like "$wordToComplete*" } | ForEach-Object {
         [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)
     }
