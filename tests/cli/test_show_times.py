@@ -78,3 +78,18 @@ def test_twins_are_accepted_with_a_warning_and_named_in_ambiguity(oncore, venue,
     second = _ok(oncore("shows", "create", "-d", "2027-05-01", "--venue", venue["id"], "--title", "Evening"))
     assert f"{venue['name']} already has a show on 2027-05-01" in second.stderr and "matinee" in second.stderr
     one_line_error(oncore("shows", "show", "2027-05-01"), 2, "ambiguous", f"2027-05-01 {venue['name']} Matinee")
+
+
+def test_times_survive_a_deleted_venue_on_a_terminal_and_in_a_pipe(oncore, oncore_tty, oncore_process, org, unique):
+    """The headline case as a person (a terminal 80 columns wide) and a script (a pipe) see it."""
+    _ok(oncore("venues", "create", f"Palladium {unique}", "--city", "Köln", "--country", "DE"))
+    _ok(oncore("shows", "create", "-d", "2027-03-14", "--venue", f"Palladium {unique}", "--status", "confirmed",
+               "--doors", "19:00", "--curfew", "23:00"))
+    _ok(oncore("venues", "delete", f"Palladium {unique}", "--yes"))
+    token = {"ONCORE_ACCESS_TOKEN": oncore("auth", "token").stdout.strip()}
+    table = oncore_tty("shows", "list", width=80, env=token)
+    assert table.exit_code == 0, table
+    row = next(line for line in table.stdout.splitlines() if "2027-03-14" in line)
+    assert "19:00" in row and "23:00" in row and "UTC" not in row
+    piped = oncore_process("shows", "list", env=token).stdout.split("\t")
+    assert piped[:2] == ["2027-03-14", "confirmed"] and piped[4:6] == ["19:00", "23:00"]
