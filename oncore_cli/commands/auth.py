@@ -88,9 +88,9 @@ def _ask(prompt: str, hide: bool = False) -> str:
         raise UsageError(f"no {prompt.lower()} given") from None
 
 
-def run_login(opts: LoginOptions, app: App) -> None:
+def _account(opts: LoginOptions, app: App):
+    """The server to talk to (as settings without tokens) and the account's e-mail address."""
     from oncore_cli.core import config as cfg
-    from oncore_cli.core.client import Api
     from oncore_cli.core.errors import UsageError
 
     url, key = _server(opts, app)
@@ -99,6 +99,14 @@ def run_login(opts: LoginOptions, app: App) -> None:
     email = opts.email or _ask("E-mail")
     if "@" not in email:
         raise UsageError(f"bad e-mail address {email!r}")
+    return settings, email
+
+
+def run_login(opts: LoginOptions, app: App) -> None:
+    from oncore_cli.core.client import Api
+    from oncore_cli.core.errors import UsageError
+
+    settings, email = _account(opts, app)
     gotrue = Api(settings, app.credentials).gotrue()
     # The spinner runs only while waiting for the server, never over a prompt.
     if opts.otp:
@@ -164,16 +172,10 @@ def signup(
 
 
 def run_signup(opts: LoginOptions, app: App) -> None:
-    from oncore_cli.core import config as cfg
     from oncore_cli.core.client import Api
     from oncore_cli.core.errors import UsageError
 
-    url, key = _server(opts, app)
-    settings = cfg.Settings(profile=app.settings.profile, url=url, anon_key=key, org=app.settings.org,
-                            access_token=None, service_role_key=None)
-    email = opts.email or _ask("E-mail")
-    if "@" not in email:
-        raise UsageError(f"bad e-mail address {email!r}")
+    settings, email = _account(opts, app)
     if opts.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -186,15 +188,13 @@ def run_signup(opts: LoginOptions, app: App) -> None:
     with app.output.status("Creating the account"):
         response = gotrue.sign_up({"email": email, "password": password})
     if response.session is None:
-        where = "oncore local mail" if opts.local or _is_local(url) else "your inbox"
+        from oncore_cli.core.errors import _is_local
+
+        where = "oncore local mail" if opts.local or _is_local(settings.url) else "your inbox"
         app.output.message(f"Account created for {email}. Open the confirmation link sent to it ({where}), "
                            f"then run oncore login{' --local' if opts.local else ''} --email {email}.")
         return
     _keep_session(response.session, settings, email, app)
-
-
-def _is_local(url: str) -> bool:
-    return any(host in url for host in ("//127.0.0.1", "//localhost", "//[::1]"))
 
 
 # -- logout -------------------------------------------------------------------------------------------------
