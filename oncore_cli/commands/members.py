@@ -104,6 +104,7 @@ def run_set_role(opts: MemberOptions, app_: App) -> None:
     found = app_.org(opts.org)
     changed = OrganizationService(app_.api).set_role(found, opts.member, opts.role)
     app_.output.message(f"{changed.email} is now {changed.role} in {found.slug}.")
+    app_.output.result(changed.data(), _columns())
 
 
 @app.command("remove")

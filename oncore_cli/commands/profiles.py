@@ -30,6 +30,12 @@ def _record(app: App, name: str) -> dict:
             "anon_key": mask(profile.anon_key), "org": profile.org}
 
 
+def _columns():
+    from oncore_cli.core.output import Column
+
+    return [Column("name", "Name"), Column("url", "URL", flex=True), Column("org", "Org", flex=True, drop=1)]
+
+
 @app.command("list")
 def list_(ctx: typer.Context, json: JsonOpt = False, fmt: FormatOpt = None) -> None:
     """List profiles; the current one is marked.
@@ -47,9 +53,8 @@ def run_list(out, app_: App) -> None:
     from oncore_cli.core.output import Column
 
     rows = [_record(app_, name) for name in sorted(app_.config.profiles)]
-    out.rows(rows, [
-        Column("current", "", lambda r: "*" if r["current"] else ""), Column("name", "Name"),
-        Column("url", "URL", flex=True), Column("org", "Org", flex=True, drop=1)], empty="no profiles yet: run oncore login")
+    out.rows(rows, [Column("current", "", lambda r: "*" if r["current"] else ""), *_columns()],
+             empty="no profiles yet: run oncore login")
 
 
 @app.command("use")
@@ -75,6 +80,7 @@ def run_use(name: str, app_: App) -> None:
     app_.config.current = name
     app_.save_config()
     app_.output.message(f"Using profile {name}.")
+    app_.output.result(_record(app_, name), _columns())
 
 
 @app.command("show")
@@ -116,6 +122,7 @@ def remove(ctx: typer.Context, name: NameArg, yes: YesOpt = False) -> None:
 
 def run_remove(name: str, yes: bool, app_: App) -> None:
     _known(app_, name)
+    removed = _record(app_, name)
     app_.confirm(f"Remove profile {name} and its tokens?", yes=yes)
     app_.credentials.delete(name)
     del app_.config.profiles[name]
@@ -123,3 +130,4 @@ def run_remove(name: str, yes: bool, app_: App) -> None:
         app_.config.current = None
     app_.save_config()
     app_.output.message(f"Removed profile {name}.")
+    app_.output.result(removed, _columns())

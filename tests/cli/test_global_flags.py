@@ -58,3 +58,16 @@ def test_orgs_delete_on_a_terminal_wants_the_slug_typed(oncore, oncore_tty, org)
     right = oncore_tty("orgs", "delete", org["slug"], input=org["slug"] + "\n", env=token)
     assert right.exit_code == 0, right
     assert oncore("orgs", "show", org["slug"]).exit_code == 3
+
+
+def test_changing_commands_print_their_result_with_json(oncore, org, user, make_user, login):
+    crew = make_user("crew")
+    assert oncore("members", "add", crew.email).exit_code == 0
+    changed = oncore("members", "set-role", crew.email, "--role", "Admin", "--json")
+    assert changed.exit_code == 0 and changed.json["role"] == "admin"
+    login(user, profile="spare")
+    used = oncore("profiles", "use", "spare", "--json")
+    assert used.exit_code == 0 and used.json["name"] == "spare"
+    assert oncore("profiles", "use", "default").exit_code == 0
+    removed = oncore("profiles", "remove", "spare", "--yes", "--json")
+    assert removed.exit_code == 0 and removed.json["name"] == "spare"
