@@ -72,7 +72,33 @@ class DemoResult:
             "  oncore api GET '/rest/v1/advancing_sessions?select=id,status,shows(date)'\n"
             "  oncore local status        # URLs and keys for supabase-py / supabase-js\n"
             "  oncore profiles use default  # back to your own profile"
+            + _how_to_reach_oncore()
         )
+
+
+def _how_to_reach_oncore() -> str:
+    """A line saying how to run `oncore` when the one running now is not the one on PATH (a fresh virtual
+    environment, such as the .venv that bootstrap.py creates), else nothing."""
+    import os
+    import shutil
+    import sys
+    from pathlib import Path
+
+    bindir = Path(sys.executable).parent
+    script = bindir / ("oncore.exe" if os.name == "nt" else "oncore")
+    on_path = shutil.which("oncore")
+    if not script.exists() or (on_path and Path(on_path).resolve() == script.resolve()):
+        return ""
+    try:
+        shown = bindir.relative_to(Path.cwd())
+    except ValueError:
+        shown = bindir
+    activate = shown / ("activate.bat" if os.name == "nt" else "activate")
+    if sys.prefix != sys.base_prefix and (bindir / activate.name).exists():
+        how = f"activate it with `{'' if os.name == 'nt' else 'source '}{activate}`, or call {shown / script.name}"
+    else:
+        how = f"add {shown} to PATH, or call {shown / script.name}"
+    return f"\n\noncore is installed in {shown}, which is not on your PATH: {how}."
 
 
 def _sign_in(api_url: str, anon_key: str) -> dict:
