@@ -77,27 +77,28 @@ class DemoResult:
 
 
 def _how_to_reach_oncore() -> str:
-    """A line saying how to run `oncore` when the one running now is not the one on PATH (a fresh virtual
-    environment, such as the .venv that bootstrap.py creates), else nothing."""
+    """A line saying how to run `oncore` again when the one running now is not the one on PATH (a fresh virtual
+    environment such as the .venv that bootstrap.py creates, or a tool directory not yet on PATH), else nothing."""
     import os
     import shutil
     import sys
     from pathlib import Path
 
-    bindir = Path(sys.executable).parent
-    script = bindir / ("oncore.exe" if os.name == "nt" else "oncore")
+    invoked = Path(sys.argv[0]).absolute()
+    if invoked.stem != "oncore" or not invoked.exists():
+        return ""  # python -m oncore_cli, or in-process
     on_path = shutil.which("oncore")
-    if not script.exists() or (on_path and Path(on_path).resolve() == script.resolve()):
+    if on_path and Path(on_path).resolve() == invoked.resolve():
         return ""
     try:
-        shown = bindir.relative_to(Path.cwd())
+        shown = invoked.parent.relative_to(Path.cwd())
     except ValueError:
-        shown = bindir
+        shown = invoked.parent
     activate = shown / ("activate.bat" if os.name == "nt" else "activate")
-    if sys.prefix != sys.base_prefix and (bindir / activate.name).exists():
-        how = f"activate it with `{'' if os.name == 'nt' else 'source '}{activate}`, or call {shown / script.name}"
+    if (invoked.parent / activate.name).exists():
+        how = f"activate it with `{'' if os.name == 'nt' else 'source '}{activate}`, or call {shown / invoked.name}"
     else:
-        how = f"add {shown} to PATH, or call {shown / script.name}"
+        how = f"add {shown} to PATH, or call {shown / invoked.name}"
     return f"\n\noncore is installed in {shown}, which is not on your PATH: {how}."
 
 
