@@ -90,10 +90,9 @@ def _how_to_reach_oncore() -> str:
     on_path = shutil.which("oncore")
     if on_path and Path(on_path).resolve() == invoked.resolve():
         return ""
-    try:
-        shown = invoked.parent.relative_to(Path.cwd())
-    except ValueError:
-        shown = invoked.parent
+    cwd = Path.cwd()
+    inside = cwd != Path(cwd.anchor) and cwd in invoked.parent.parents
+    shown = invoked.parent.relative_to(cwd) if inside else invoked.parent
     activate = shown / ("activate.bat" if os.name == "nt" else "activate")
     if (invoked.parent / activate.name).exists():
         how = f"activate it with `{'' if os.name == 'nt' else 'source '}{activate}`, or call {shown / invoked.name}"
