@@ -69,10 +69,14 @@ def externally_managed_python(where: Path) -> Path:
         "[externally-managed]\nError=This Python is managed by the system: use a virtual environment.\n")
     import pip
 
-    site = lib / "site-packages"
-    site.mkdir()
+    python = bindir / "python3"
+    # Where the copy looks for packages: lib/python3.X/site-packages, or lib/python3/dist-packages on Debian.
+    asked = subprocess.run([str(python), "-c", "import site; print('\\n'.join(site.getsitepackages()))"],
+                           capture_output=True, text=True, check=True, env={})
+    site = next(Path(p) for p in asked.stdout.split() if Path(p).is_relative_to(where))
+    site.mkdir(parents=True, exist_ok=True)
     (site / "pip").symlink_to(Path(pip.__file__).parent)
-    return bindir / "python3"
+    return python
 
 
 def newcomer_env(python: Path, home: Path) -> dict[str, str]:
