@@ -70,9 +70,9 @@ def create_venv():
         import venv
     except ImportError:
         version = "%d.%d" % sys.version_info[:2]
-        fail("Python %s (%s) lacks the venv/ensurepip modules needed to create .venv: install the python%s-venv "
-             "package (Debian, Ubuntu: apt install python%s-venv) and run this again"
-             % (version, sys.executable, version, version))
+        fail("Python %s (%s) has no venv/ensurepip module, which creating .venv needs: install the python3-venv "
+             "package (Debian, Ubuntu: apt install python%s-venv), then run this again"
+             % (version, sys.executable, version))
     leftover = os.path.exists(VENV)
     say("%s a virtual environment in .venv (Python %s)" % ("Recreating" if leftover else "Creating",
                                                              sys.version.split()[0]))
