@@ -50,6 +50,10 @@ def bin_dir(prefix):
     return os.path.join(prefix, "Scripts" if os.name == "nt" else "bin")
 
 
+def oncore_script(prefix):
+    return os.path.join(bin_dir(prefix), "oncore.exe" if os.name == "nt" else "oncore")
+
+
 def venv_python(prefix):
     return os.path.join(bin_dir(prefix), "python.exe" if os.name == "nt" else "python")
 
@@ -110,8 +114,7 @@ def install(python, prefix, extra):
             done = dict(line.split() for line in f if len(line.split()) == 2)
     except (IOError, OSError):
         done = {}
-    script = os.path.join(bin_dir(prefix), "oncore.exe" if os.name == "nt" else "oncore")
-    if os.path.exists(script) and any(done.get(name) == current for name in COVERED_BY[extra]):
+    if os.path.exists(oncore_script(prefix)) and any(done.get(name) == current for name in COVERED_BY[extra]):
         return
     where = os.path.relpath(prefix) if prefix == VENV else prefix
     say("Installing oncore with the %r extra into %s (a minute or two the first time)..." % (extra, where))
@@ -136,8 +139,7 @@ def main(argv):
     python, prefix = environment()
     install(python, prefix, EXTRAS[command])
     if command == "demo":
-        oncore = os.path.join(bin_dir(prefix), "oncore.exe" if os.name == "nt" else "oncore")
-        run = [oncore, "local", "start", "--demo"] + args
+        run = [oncore_script(prefix), "local", "start", "--demo"] + args
         cwd = None  # the next steps name paths relative to where the user is
     else:
         run = [python, "-m", "pytest"] + args
