@@ -39,10 +39,15 @@ app = typer.Typer(
 
 
 def _version(value: bool) -> None:
+    """The version, the Python that runs oncore (which install this is) and where the local stack keeps its data."""
     if value:
-        from oncore_cli import __version__
+        import sys
 
-        typer.echo(f"oncore {__version__}")
+        from oncore_cli import __version__
+        from oncore_cli.core.config import local_data_dir
+
+        typer.echo(f"oncore {__version__}\nPython {sys.version.split()[0]} ({sys.executable})\n"
+                   f"local stack data: {local_data_dir()}")
         raise typer.Exit()
 
 
@@ -55,7 +60,7 @@ def main(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Assume yes for confirmations.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or confirmation messages.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+                                          help="Print the version, its Python and where the local stack keeps its data.")] = False,
 ) -> None:
     """Administration and advancing for concert touring.
 
