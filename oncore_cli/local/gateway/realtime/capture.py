@@ -52,6 +52,7 @@ class Change:
     record: dict[str, Any] | None
     old_record: dict[str, Any] | None
     commit_timestamp: str = ""
+    unchanged_toast: list[str] | None = None   # columns the WAL left out (large, unchanged): read them back
 
     @property
     def key(self) -> tuple:
@@ -183,7 +184,8 @@ class Decoder:
             new, _ = self._tuple(rel, msg, pos + 1, fill=old)
             if old is None:
                 old = {name: new.get(name) for name in rel.key_columns}
-            self.pending.append(Change(rel, "UPDATE", new, old))
+            missing = [name for name, _, _ in rel.columns if name not in new]
+            self.pending.append(Change(rel, "UPDATE", new, old, unchanged_toast=missing or None))
         elif kind == 0x44:  # D
             (oid,) = struct.unpack_from(">I", msg, 1)
             rel = self.relations[oid]

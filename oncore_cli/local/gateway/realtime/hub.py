@@ -192,6 +192,7 @@ class Hub:
                 infos[(rel.schema, rel.table)] = await self.table(rel.schema, rel.table)
         if not checks and not any(wanted):
             return
+        await self._read_back_toast([c for c, w in zip(changes, wanted) if w and c.unchanged_toast], infos)
         identities = list(checks)
         results = await asyncio.gather(*(self._visible(i, checks[i], infos) for i in identities))
         visible = dict(zip(identities, results))
@@ -211,6 +212,23 @@ class Hub:
                 if data is None:
                     data = self._data_json(change, info)
                 channel.send_change(ids, data)
+
+    async def _read_back_toast(self, changes: list[Change], infos: dict[tuple[str, str], TableInfo | None]) -> None:
+        """An UPDATE that left a large (TOASTed) value alone does not carry it in the WAL: read it from the row, so
+        every record goes out whole."""
+        for change in changes:
+            info = infos.get((change.relation.schema, change.relation.table))
+            if info is None or not info.key:
+                continue
+            where = " and ".join(f"t.{_ident(name)} = %s::{sqltype}" for name, sqltype in info.key)
+            columns = ", ".join(f"{_ident(c)}" for c in change.unchanged_toast or ())
+            sql = (f"select to_jsonb(t) from (select {columns} from {_ident(info.schema)}.{_ident(info.table)} t "
+                   f"where {where}) t")
+            async with self.db.admin.connection() as conn:
+                cur = await conn.execute(sql, [None if v is None else str(v) for v in change.key])
+                row = await cur.fetchone()
+            if row is not None and change.record is not None:
+                change.record.update(row[0])
 
     async def _visible(self, identity: Identity, tables: dict[tuple[str, str], list[tuple[int, tuple]]],
                        infos: dict[tuple[str, str], TableInfo | None]) -> set[int]:
