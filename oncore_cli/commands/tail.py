@@ -153,6 +153,7 @@ class Follower:
         async def on_subscribed() -> list[dict]:
             nonlocal attempt
             if first:
+                self.app.output.message("Watching for changes (Ctrl-C to stop).")
                 return [dict(row, _source="history") for row in await self._history(origin)] if since else []
             self.app.output.message("oncore: reconnected; catching up")
             attempt = 0
