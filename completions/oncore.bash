@@ -3,7 +3,7 @@
 
 _oncore_subcommands() {
     case "$1" in
-        "") echo "login logout whoami auth profiles orgs members venues shows local api completion" ;;
+        "") echo "login logout whoami auth profiles orgs members venues shows tail local api completion" ;;
         "login") echo "" ;;
         "logout") echo "" ;;
         "whoami") echo "" ;;
@@ -39,6 +39,7 @@ _oncore_subcommands() {
         "shows update") echo "" ;;
         "shows delete") echo "" ;;
         "shows export") echo "" ;;
+        "tail") echo "" ;;
         "local") echo "start stop status reset logs mail" ;;
         "local start") echo "" ;;
         "local stop") echo "" ;;
@@ -89,6 +90,7 @@ _oncore_options() {
         "shows update") echo "--capacity --curfew --currency --date --doors --external-ref --help --json --load-in --notes --org --promoter-email --set-time --status --title --venue -d" ;;
         "shows delete") echo "--help --org --yes -y" ;;
         "shows export") echo "--format --from --help --org --output --status --to --venue -O -f" ;;
+        "tail") echo "--help --json --org --session --show --since" ;;
         "local") echo "--help" ;;
         "local start") echo "--db-port --demo --env --help --json --port" ;;
         "local stop") echo "--help" ;;

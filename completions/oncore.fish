@@ -16,7 +16,7 @@ end
 function __oncore_subcommands
     switch "$argv[1]"
         case ''
-            printf '%s\n' login logout whoami auth profiles orgs members venues shows local api completion
+            printf '%s\n' login logout whoami auth profiles orgs members venues shows tail local api completion
         case 'login'
         case 'logout'
         case 'whoami'
@@ -58,6 +58,7 @@ function __oncore_subcommands
         case 'shows update'
         case 'shows delete'
         case 'shows export'
+        case 'tail'
         case 'local'
             printf '%s\n' start stop status reset logs mail
         case 'local start'
@@ -72,7 +73,7 @@ function __oncore_subcommands
 end
 
 complete -c oncore -f
-complete -c oncore -n "test (__oncore_path) = ''" -a 'login logout whoami auth profiles orgs members venues shows local api completion'
+complete -c oncore -n "test (__oncore_path) = ''" -a 'login logout whoami auth profiles orgs members venues shows tail local api completion'
 complete -c oncore -n "test (__oncore_path) = ''" -l help
 complete -c oncore -n "test (__oncore_path) = ''" -l json
 complete -c oncore -n "test (__oncore_path) = ''" -l profile
@@ -258,6 +259,12 @@ complete -c oncore -n "test (__oncore_path) = 'shows export'" -l to
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -l venue
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s O
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s f
+complete -c oncore -n "test (__oncore_path) = 'tail'" -l help
+complete -c oncore -n "test (__oncore_path) = 'tail'" -l json
+complete -c oncore -n "test (__oncore_path) = 'tail'" -l org
+complete -c oncore -n "test (__oncore_path) = 'tail'" -l session
+complete -c oncore -n "test (__oncore_path) = 'tail'" -l show
+complete -c oncore -n "test (__oncore_path) = 'tail'" -l since
 complete -c oncore -n "test (__oncore_path) = 'local'" -a 'start stop status reset logs mail'
 complete -c oncore -n "test (__oncore_path) = 'local'" -l help
 complete -c oncore -n "test (__oncore_path) = 'local start'" -l db-port

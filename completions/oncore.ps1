@@ -4,7 +4,7 @@
 Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $subcommands = @{
-        '' = @('login', 'logout', 'whoami', 'auth', 'profiles', 'orgs', 'members', 'venues', 'shows', 'local', 'api', 'completion')
+        '' = @('login', 'logout', 'whoami', 'auth', 'profiles', 'orgs', 'members', 'venues', 'shows', 'tail', 'local', 'api', 'completion')
         'login' = @()
         'logout' = @()
         'whoami' = @()
@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
         'shows update' = @()
         'shows delete' = @()
         'shows export' = @()
+        'tail' = @()
         'local' = @('start', 'stop', 'status', 'reset', 'logs', 'mail')
         'local start' = @()
         'local stop' = @()
@@ -87,6 +88,7 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
         'shows update' = @('--capacity', '--curfew', '--currency', '--date', '--doors', '--external-ref', '--help', '--json', '--load-in', '--notes', '--org', '--promoter-email', '--set-time', '--status', '--title', '--venue', '-d')
         'shows delete' = @('--help', '--org', '--yes', '-y')
         'shows export' = @('--format', '--from', '--help', '--org', '--output', '--status', '--to', '--venue', '-O', '-f')
+        'tail' = @('--help', '--json', '--org', '--session', '--show', '--since')
         'local' = @('--help')
         'local start' = @('--db-port', '--demo', '--env', '--help', '--json', '--port')
         'local stop' = @('--help')
