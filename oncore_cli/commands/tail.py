@@ -149,9 +149,11 @@ class Follower:
         origin = dt.datetime.now(dt.timezone.utc) - (since or dt.timedelta(0))   # what this tail covers
         attempt = 0
         first = True
+        subscribed = False
 
         async def on_subscribed() -> list[dict]:
-            nonlocal attempt
+            nonlocal attempt, subscribed
+            subscribed = True
             if first:
                 self.app.output.message("Watching for changes (Ctrl-C to stop).")
                 return [dict(row, _source="history") for row in await self._history(origin)] if since else []
@@ -166,6 +168,10 @@ class Follower:
                     self._emit(row)
                 return
             except Disconnected as e:
+                if not subscribed:   # never got in: nothing to follow yet, say so rather than retry forever
+                    from oncore_cli.core.errors import ConnectionFailed
+
+                    raise ConnectionFailed(self.service.api.url) from None
                 first = False
                 delay = BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)]
                 attempt += 1

@@ -151,3 +151,12 @@ def test_tail_bad_input(oncore, stack, world):
     assert result.exit_code == 2 and "--since 'yesterday'" in result.stderr
     result = oncore("tail", "--session", str(uuid.uuid4()), env=env)
     assert result.exit_code == 3
+
+
+def test_tail_without_a_server_says_so(oncore, stack, world):
+    from oncore_cli.local.postgres import free_port
+
+    env = {"ONCORE_URL": f"http://127.0.0.1:{free_port()}", "ONCORE_ANON_KEY": stack.anon_key,
+           "ONCORE_ACCESS_TOKEN": world.tm}
+    result = oncore("tail", "--session", world.session, env=env)
+    assert result.exit_code == 1 and result.stderr.startswith("oncore: cannot reach")

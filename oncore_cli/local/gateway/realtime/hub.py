@@ -176,17 +176,19 @@ class Hub:
     async def deliver(self, changes: list[Change]) -> None:
         if not self.bindings:
             return
-        wanted: list[list[Binding]] = []
+        # (binding, the identity it is checked as) per change: a token refreshed meanwhile applies from the next batch
+        wanted: list[list[tuple[Binding, Identity]]] = []
         # identity → table → [(change index, key)]
         checks: dict[Identity, dict[tuple[str, str], list[tuple[int, tuple]]]] = defaultdict(lambda: defaultdict(list))
         infos: dict[tuple[str, str], TableInfo | None] = {}
         for index, change in enumerate(changes):
             rel = change.relation
-            candidates = [b for b in self.bindings.get((rel.schema, rel.table), ()) if b.wants(change)]
-            candidates += [b for b in self.bindings.get((rel.schema, "*"), ()) if b.wants(change)]
+            candidates = [(b, b.channel.identity) for b in self.bindings.get((rel.schema, rel.table), ())
+                          if b.wants(change)]
+            candidates += [(b, b.channel.identity) for b in self.bindings.get((rel.schema, "*"), ()) if b.wants(change)]
             wanted.append(candidates)
             if candidates and change.type != "DELETE":
-                for identity in {b.channel.identity for b in candidates}:
+                for identity in {identity for _, identity in candidates}:
                     checks[identity][(rel.schema, rel.table)].append((index, change.key))
             if candidates and (rel.schema, rel.table) not in infos:
                 infos[(rel.schema, rel.table)] = await self.table(rel.schema, rel.table)
@@ -202,8 +204,8 @@ class Hub:
             info = infos.get((change.relation.schema, change.relation.table))
             data = None
             per_channel: dict["Channel", list[int]] = {}
-            for b in candidates:
-                if change.type != "DELETE" and index not in visible[b.channel.identity]:
+            for b, identity in candidates:
+                if change.type != "DELETE" and index not in visible[identity]:
                     continue
                 ids = per_channel.setdefault(b.channel, [])
                 if b.id not in ids:
