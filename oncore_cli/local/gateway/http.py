@@ -43,11 +43,3 @@ class CoalescingTransport:
 class CoalescingHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport))  # type: ignore[arg-type]
-
-    def handle_websocket_upgrade(self) -> None:
-        # the WebSocket protocol gets the socket's own transport: its frames are written as they are sent
-        wrapper = self.transport
-        if isinstance(wrapper, CoalescingTransport):
-            wrapper.flush()
-            self.transport = wrapper._transport
-        super().handle_websocket_upgrade()

@@ -40,9 +40,8 @@ class Relation:
     types: list[str] = field(default_factory=list)  # pg_type.typname per column
     convert: list[Callable[[str], Any]] = field(default_factory=list)
 
-    @property
-    def key_columns(self) -> list[str]:
-        return [name for name, _, key in self.columns if key]
+    def __post_init__(self) -> None:
+        self.key_columns = [name for name, _, key in self.columns if key]
 
 
 @dataclass
@@ -56,8 +55,11 @@ class Change:
 
     @property
     def key(self) -> tuple:
-        row = self.record if self.record is not None else self.old_record or {}
-        return tuple(row.get(name) for name in self.relation.key_columns)
+        key = self.__dict__.get("_key")
+        if key is None:
+            row = self.record if self.record is not None else self.old_record or {}
+            key = self.__dict__["_key"] = tuple(row.get(name) for name in self.relation.key_columns)
+        return key
 
 
 class TypeCatalog:
@@ -156,7 +158,7 @@ class Decoder:
         self.unknown_types = False
         self.on_relation: Callable[[Relation], None] | None = None
 
-    def feed(self, msg: memoryview) -> list[Change] | None:
+    def feed(self, msg: bytes) -> list[Change] | None:
         """Decode one message; returns the transaction's changes at its Commit."""
         kind = msg[0]
         if kind == 0x42:    # B: final LSN, commit timestamp, xid
@@ -193,7 +195,7 @@ class Decoder:
             self.pending.append(Change(rel, "DELETE", None, old))
         return None
 
-    def _relation(self, msg: memoryview) -> None:
+    def _relation(self, msg: bytes) -> None:
         (oid,) = struct.unpack_from(">I", msg, 1)
         pos = 5
         schema, pos = _cstring(msg, pos)
@@ -220,20 +222,21 @@ class Decoder:
         rel.types = [self.types.name(t) for _, t, _ in rel.columns]
         rel.convert = [self.types.converter(t) for _, t, _ in rel.columns]
 
-    def _tuple(self, rel: Relation, msg: memoryview, pos: int,
+    def _tuple(self, rel: Relation, msg: bytes, pos: int,
                fill: dict[str, Any] | None = None) -> tuple[dict[str, Any], int]:
-        (count,) = struct.unpack_from(">h", msg, pos)
+        count = (msg[pos] << 8) | msg[pos + 1]
         pos += 2
         row: dict[str, Any] = {}
+        columns, convert = rel.columns, rel.convert
         for i in range(count):
-            name = rel.columns[i][0]
+            name = columns[i][0]
             kind = msg[pos]
             pos += 1
             if kind == 0x74:    # t: text value
-                (size,) = struct.unpack_from(">i", msg, pos)
-                text = bytes(msg[pos + 4:pos + 4 + size]).decode()
+                size = int.from_bytes(msg[pos:pos + 4], "big")
+                text = msg[pos + 4:pos + 4 + size].decode()
                 pos += 4 + size
-                row[name] = rel.convert[i](text)
+                row[name] = convert[i](text)
             elif kind == 0x6E:  # n: null
                 row[name] = None
             elif kind == 0x75:  # u: unchanged TOASTed value, not in the WAL: the old row has it (replica identity full)
@@ -242,11 +245,9 @@ class Decoder:
         return row, pos
 
 
-def _cstring(msg: memoryview, pos: int) -> tuple[str, int]:
-    end = bytes(msg[pos:pos + 1024]).find(b"\x00")
-    while end < 0:   # names longer than the window (not in practice: identifiers are ≤ 63 bytes)
-        end = bytes(msg[pos:]).find(b"\x00")
-    return bytes(msg[pos:pos + end]).decode(), pos + end + 1
+def _cstring(msg: bytes, pos: int) -> tuple[str, int]:
+    end = msg.index(b"\x00", pos)
+    return msg[pos:end].decode(), end + 1
 
 
 def _commit_timestamp(us: int) -> str:
@@ -327,7 +328,7 @@ class ReplicationStream:
                     view = memoryview(data)
                     if view[0] == 0x77:        # w: XLogData (start, end, clock) + a pgoutput message
                         (end,) = struct.unpack_from(">Q", view, 9)
-                        changes = decoder.feed(view[25:])
+                        changes = decoder.feed(bytes(view[25:]))
                         if decoder.unknown_types:   # a Relation message named a type created since start
                             await self._reload_types(decoder)
                         if changes is not None:

@@ -105,7 +105,7 @@ def compile_filters(filters: list[Filter], convert: dict[str, Callable[[str], An
             values = tuple(cast(v) for v in raw)
         except (ValueError, TypeError):
             raise FilterError(f'invalid input value for column {f.column}: "{f.value}"') from None
-        compiled.append(Compiled(f.column, f.op, values))
+        compiled.append(Compiled(f.column, f.op, tuple(_norm(v) for v in values)))
     return compiled
 
 
@@ -121,17 +121,19 @@ def matches(filters: list[Compiled], row: dict[str, Any] | None) -> bool:
     for f in filters:
         if f.column not in row:
             return False
-        actual = _norm(row[f.column])
+        actual = row[f.column]
         if actual is None:
             return False
-        wanted = _norm(f.values[0])
+        if type(actual) is str and len(actual) == 36:
+            actual = _norm(actual)
+        wanted = f.values[0]
         try:
             if f.op == "eq":
                 ok = actual == wanted
             elif f.op == "neq":
                 ok = actual != wanted
             elif f.op == "in":
-                ok = actual in tuple(_norm(v) for v in f.values)
+                ok = actual in f.values
             elif f.op == "lt":
                 ok = actual < wanted
             elif f.op == "lte":

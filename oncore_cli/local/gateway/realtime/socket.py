@@ -64,14 +64,19 @@ class Channel:
         self.presence_enabled = False
         self.presence_key = ""
         self._expiry: asyncio.TimerHandle | None = None
+        self._change_frame: tuple[str, str] | None = None
 
     def __hash__(self) -> int:
         return id(self)
 
     # -- outgoing ----------------------------------------------------------------------------------------------------
     def send_change(self, ids: list[int], data_json: str) -> None:
-        payload = '{"ids":' + json.dumps(ids) + ',"data":' + data_json + "}"
-        self.conn.send_raw(self.topic, "postgres_changes", payload, None, None)
+        # the hot path (one call per subscriber per change): the frame around the payload is made once per channel
+        frame = self._change_frame
+        if frame is None:
+            frame = self._change_frame = self.conn.frame(self.topic, "postgres_changes", None, None)
+        ids_json = str(ids[0]) if len(ids) == 1 else ",".join(map(str, ids))
+        self.conn.outbox.put_nowait(frame[0] + '{"ids":[' + ids_json + '],"data":' + data_json + "}" + frame[1])
 
     def send_broadcast(self, message: dict, binary: bytes | None) -> None:
         if binary is not None:
@@ -118,12 +123,15 @@ class Connection:
     def send(self, topic: str, event: str, payload: Any, ref: str | None, join_ref: str | None) -> None:
         self.send_raw(topic, event, json.dumps(payload, separators=(",", ":"), ensure_ascii=False), ref, join_ref)
 
-    def send_raw(self, topic: str, event: str, payload_json: str, ref: str | None, join_ref: str | None) -> None:
+    def frame(self, topic: str, event: str, ref: str | None, join_ref: str | None) -> tuple[str, str]:
+        """The text before and after a message's payload, in this connection's framing."""
         if self.v2:
-            text = f"[{json.dumps(join_ref)},{json.dumps(ref)},{json.dumps(topic)},\"{event}\",{payload_json}]"
-        else:
-            text = f'{{"topic":{json.dumps(topic)},"event":"{event}","payload":{payload_json},"ref":{json.dumps(ref)}}}'
-        self.outbox.put_nowait(text)
+            return f"[{json.dumps(join_ref)},{json.dumps(ref)},{json.dumps(topic)},\"{event}\",", "]"
+        return f'{{"topic":{json.dumps(topic)},"event":"{event}","payload":', f',"ref":{json.dumps(ref)}}}'
+
+    def send_raw(self, topic: str, event: str, payload_json: str, ref: str | None, join_ref: str | None) -> None:
+        before, after = self.frame(topic, event, ref, join_ref)
+        self.outbox.put_nowait(before + payload_json + after)
 
     def send_bytes(self, data: bytes) -> None:
         self.outbox.put_nowait(data)
