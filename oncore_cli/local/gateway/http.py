@@ -1,6 +1,9 @@
 """uvicorn's httptools protocol with a response's writes coalesced: uvicorn writes the status line and headers,
 then the body, each with its own send; on loopback each send runs the whole TCP receive path and wakes the client.
-Writes made in one event-loop iteration leave together at the end of it."""
+Writes made in one event-loop iteration leave together at the end of it.
+
+A WebSocket upgrade keeps the wrapper (uvicorn hands the same transport to its WebSocket protocol): Realtime's
+fan-out writes many frames per connection in one iteration, and they leave in one write too."""
 
 from __future__ import annotations
 

@@ -245,6 +245,16 @@ class Decoder:
         return row, pos
 
 
+async def cancel(task: asyncio.Task | None) -> None:
+    """Stop a background task and wait for it (its own error, if any, was logged where it happened)."""
+    if task is not None:
+        task.cancel()
+        try:
+            await task
+        except (asyncio.CancelledError, Exception):
+            pass
+
+
 def _cstring(msg: bytes, pos: int) -> tuple[str, int]:
     end = msg.index(b"\x00", pos)
     return msg[pos:end].decode(), end + 1
@@ -290,12 +300,7 @@ class ReplicationStream:
         return conn
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel(self._task)
         if self._pgconn is not None:
             self._pgconn.finish()
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import psycopg
 
 from oncore_cli.local.gateway.realtime import filters as flt
-from oncore_cli.local.gateway.realtime.capture import PUBLICATION, Change, Relation, TypeCatalog
+from oncore_cli.local.gateway.realtime.capture import PUBLICATION, Change, Relation, TypeCatalog, cancel
 from oncore_cli.local.gateway.rest import wire
 from oncore_cli.local.gateway.rest.auth import Identity
 from oncore_cli.local.gateway.rest.transaction import RequestContext, run_statements
@@ -110,12 +110,7 @@ class Hub:
         self._task = asyncio.create_task(self._deliver_forever())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel(self._task)
 
     def on_commit(self, changes: list[Change]) -> None:
         self.queue.put_nowait(changes)
