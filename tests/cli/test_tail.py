@@ -115,15 +115,25 @@ def test_tail_since_replays_history_first(stack, world, tmp_path):
     assert tail.stop() == 0
 
 
-def test_tail_catches_up_across_a_gateway_restart(stack, stack_home, world, tmp_path):
+@pytest.fixture
+def own_stack(tmp_path_factory):
+    """A stack of its own: restarting the shared run's gateway would change it under the other tests."""
     from oncore_cli.local.stack import LocalStack
 
+    local = LocalStack(tmp_path_factory.mktemp("tr"))
+    info, _ = local.start(port=0, db_port=0)
+    yield local, info
+    local.stop()
+
+
+def test_tail_catches_up_across_a_gateway_restart(own_stack, tmp_path):
+    local, stack = own_stack
+    world = make_world(stack, uuid.uuid4().hex[:8])
     tail = Tail(stack, world.tm, tmp_path / "r", "--json", "--session", world.other_session)
     _submit(stack, world.tm, world.other_session, 20)
     assert tail.next_json()["changes"]["guest_count"]["new"] == 20
 
-    local = LocalStack(stack_home)
-    local._kill(local.status().info.gateway_pid)
+    local._kill(stack.gateway_pid)
     # committed while the gateway (and with it realtime) is down: a direct request as the tour manager
     with psycopg.connect(stack.db_url, autocommit=True) as conn:
         with conn.transaction():
