@@ -4,9 +4,9 @@
    one at a time); for each, the time from sending COMMIT to `oncore tail --json` (a real subprocess) printing the
    line. Anchor, same run, same clock: a NOTIFY from sending COMMIT to a LISTENing connection receiving it — the
    floor for anything that learns of a commit from PostgreSQL.
-2. Fan-out: 2,000 changes a second (a transaction of 20 inserts every 10 ms) for 30 s, each to 20 subscribers (20 different
-   members, so 20 RLS identities) on raw Phoenix connections in another process: counts, order, and the gateway's
-   CPU per delivered event.
+2. Fan-out: 2,000 changes a second (a transaction of 20 inserts every 10 ms) for 30 s, each to 20 subscribers
+   (20 different members, so 20 RLS identities) on raw Phoenix connections in another process: counts, order, and
+   the gateway's CPU per delivered event.
 
 Starts its own local stack in a temporary ONCORE_HOME.
 
@@ -62,7 +62,8 @@ def seed(info, members: int):
     with psycopg.connect(info.db_url, autocommit=True) as conn:
         for n, user_id in enumerate(ids):
             conn.execute("insert into auth.users (id, aud, role, email, email_confirmed_at) "
-                         "values (%s, 'authenticated', 'authenticated', %s, now())", (user_id, f"b{n}-{user_id[:6]}@x.test"))
+                         "values (%s, 'authenticated', 'authenticated', %s, now())",
+                         (user_id, f"b{n}-{user_id[:6]}@x.test"))
 
     def call(tok: str, path: str, body):
         r = httpx.post(f"{info.api_url}/rest/v1/{path}", json=body, timeout=30,
@@ -290,8 +291,9 @@ def main() -> None:
               f"{'met' if p50 <= GOAL_P50_MS and p99 <= GOAL_P99_MS else 'NOT met'}")
 
         fan = fan_out(info, world, args.rate, args.seconds, args.subscribers, stack.status().info.gateway_pid)
-        print(f"\n2. {args.rate} changes/s for {args.seconds} s ({fan['total']} inserts, {max(1, args.rate // 100)} per "
-              f"transaction, produced in {fan['produced_s']:.1f} s) to {args.subscribers} subscribers ({args.subscribers} RLS identities):")
+        print(f"\n2. {args.rate} changes/s for {args.seconds} s ({fan['total']} inserts, "
+              f"{max(1, args.rate // 100)} per transaction, produced in {fan['produced_s']:.1f} s) "
+              f"to {args.subscribers} subscribers ({args.subscribers} RLS identities):")
         print(f"   delivered {fan['delivered']} of {fan['expected']} "
               f"({fan['expected'] - fan['delivered']} lost), in commit order: {fan['in_order']}, "
               f"last one {fan['drain_s']:.2f} s after the last commit")

@@ -64,7 +64,8 @@ class Subscriber:
 
 def test_guest_count_story_reaches_tour_manager_and_guest_only(stack, world):
     async def scenario():
-        tm = await Subscriber(stack, world.tm).open([{"table": "hospitality", "filter": f"session_id=eq.{world.session}"}])
+        tm = await Subscriber(stack, world.tm).open([{"table": "hospitality",
+                                                      "filter": f"session_id=eq.{world.session}"}])
         guest = await Subscriber(stack, world.guest).open([{"table": "hospitality"}])
         other_guest = await Subscriber(stack, world.other_guest).open([{"table": "hospitality"}])
         outsider = await Subscriber(stack, world.outsider).open([{"table": "hospitality"}, {"table": "shows"}])
@@ -306,7 +307,8 @@ def test_error_replies_leave_other_connections_alone(stack, world):
 
 def test_a_connection_with_a_forged_api_key_is_refused(stack, world):
     async def scenario():
-        url = stack.api_url.replace("http", "ws") + f"/realtime/v1/websocket?apikey={_forged(stack.anon_key)}&vsn=1.0.0"
+        url = (stack.api_url.replace("http", "ws")
+               + f"/realtime/v1/websocket?apikey={_forged(stack.anon_key)}&vsn=1.0.0")
         with pytest.raises(Exception) as refused:
             async with connect(url):
                 pass
@@ -320,8 +322,9 @@ def test_token_refresh_keeps_a_channel_and_expiry_closes_it(stack, world):
         raw = await Raw.open(stack)
         # refreshed before it runs out: still open after the first token's expiry
         short = user_token(stack, world.tm_id, exp_in=2)
-        assert (await raw.join("realtime:kept", short, [{"event": "*", "schema": "public", "table": "shows",
-                                                          "filter": f"org_id=eq.{world.org}"}]))["payload"]["status"] == "ok"
+        joined = await raw.join("realtime:kept", short, [{"event": "*", "schema": "public", "table": "shows",
+                                                          "filter": f"org_id=eq.{world.org}"}])
+        assert joined["payload"]["status"] == "ok"
         await raw.recv("system")
         await raw.push("realtime:kept", "access_token", {"access_token": user_token(stack, world.tm_id)}, "1")
         await asyncio.sleep(max(0.0, json.loads(_payload(short))["exp"] - time.time()) + 0.5)

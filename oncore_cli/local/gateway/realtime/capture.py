@@ -69,7 +69,8 @@ class TypeCatalog:
         self.types: dict[int, tuple[str, str, int]] = {}   # oid → (typname, typcategory, typelem)
 
     async def load(self, conn: psycopg.AsyncConnection) -> None:
-        cur = await conn.execute("select oid::int, typname::text, typcategory::text, typelem::int from pg_catalog.pg_type")
+        cur = await conn.execute("select oid::int, typname::text, typcategory::text, typelem::int "
+                                 "from pg_catalog.pg_type")
         self.types = {oid: (name, cat, elem) for oid, name, cat, elem in await cur.fetchall()}
 
     def name(self, oid: int) -> str:

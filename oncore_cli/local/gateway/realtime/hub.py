@@ -100,7 +100,8 @@ class Hub:
         self.tables: dict[tuple[str, str], TableInfo] = {}
         self.bindings: dict[tuple[str, str], list[Binding]] = defaultdict(list)   # (schema, table or *)
         self.topics: dict[str, set["Channel"]] = defaultdict(set)                  # broadcast/presence
-        self.presence: dict[str, dict["Channel", tuple[str, dict]]] = defaultdict(dict)  # topic → channel → (key, meta)
+        # topic → channel → (presence key, meta)
+        self.presence: dict[str, dict["Channel", tuple[str, dict]]] = defaultdict(dict)
         self.queue: asyncio.Queue[list[Change]] = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self._columns_json: dict[int, str] = {}
