@@ -22,6 +22,10 @@ from oncore_cli.local.gateway.db import Database
 
 # Kong's open auth routes: links in mails are clicked in a browser, which sends no apikey
 OPEN_PATHS = frozenset({"/auth/v1/verify", "/auth/v1/callback", "/auth/v1/authorize"})
+# Storage URLs meant to be shared (public objects, signed URLs) carry no key; Storage checks them itself
+OPEN_PREFIXES = ("/storage/v1/object/public/", "/storage/v1/object/info/public/", "/storage/v1/object/sign/",
+                 "/storage/v1/object/upload/sign/")
+STORAGE_PREFIX = "/storage/v1/"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # larger bodies are refused with 413 before they are read into memory
 # Kong's nginx refuses oversized header blocks too; here they would also be copied into every request's
 # `request.headers` GUC. (Request lines are capped by the HTTP parser itself, at 64 KiB.)
@@ -37,7 +41,7 @@ class ApiKeyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or scope["method" if scope["type"] == "http" else "type"] == "OPTIONS" \
-                or scope.get("path") in OPEN_PATHS:
+                or scope.get("path") in OPEN_PATHS or scope.get("path", "").startswith(OPEN_PREFIXES):
             await self.app(scope, receive, send)
             return
         key = None
@@ -74,6 +78,9 @@ class BodyLimitMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(STORAGE_PREFIX):   # Storage streams uploads and applies its own limits
             await self.app(scope, receive, send)
             return
         for name, value in scope.get("headers", []):
@@ -138,7 +145,7 @@ def not_implemented(api: str):
 
 
 def create_app(config: GatewayConfig) -> Starlette:
-    from oncore_cli.local.gateway import auth, rest
+    from oncore_cli.local.gateway import auth, rest, storage
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -146,7 +153,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         await db.open()
         app.state.db = db
         started = []
-        for module in (auth, rest):
+        for module in (auth, rest, storage):
             hook = getattr(module, "startup", None)
             if hook:
                 await hook(app)
@@ -163,7 +170,7 @@ def create_app(config: GatewayConfig) -> Starlette:
     routes = [
         Mount("/auth/v1", routes=auth.routes),
         Mount("/rest/v1", routes=rest.routes),
-        Route("/storage/v1/{path:path}", not_implemented("Storage"), methods=["GET", "HEAD", "POST", "PUT", "DELETE"]),
+        Mount("/storage/v1", routes=storage.routes),
         Route("/realtime/v1/{path:path}", not_implemented("Realtime"), methods=["GET", "POST"]),
         Route("/functions/v1/{path:path}", not_implemented("Edge Functions"),
               methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
