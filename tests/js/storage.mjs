@@ -3,6 +3,9 @@
 // downloads, checks existence, moves, copies and removes; a second upload without upsert is refused (409).
 import { client, errorShape, ok, run, suffix, url } from './lib.mjs'
 
+// storage-js errors also carry Storage's own `statusCode` (a string, from the body)
+const storageError = (result) => ({ ...errorShape(result), statusCode: result.error?.statusCode ?? null })
+
 run(async () => {
   const owner = client()
   ok('signUp owner', await owner.auth.signUp({ email: `js-storage-${suffix}@example.test`, password: 's3cret-pw-js' }))
@@ -18,7 +21,7 @@ run(async () => {
     new Blob(['Rider: 4 towels'], { type: 'text/plain' })))
   const bufferUpload = ok('upload buffer', await bucket.upload(`${folder}/plot.bin`, Buffer.from([0, 1, 2, 3, 255]),
     { contentType: 'application/octet-stream', cacheControl: '60' }))
-  const duplicate = errorShape(await bucket.upload(`${folder}/rider.txt`, new Blob(['again'])))
+  const duplicate = storageError(await bucket.upload(`${folder}/rider.txt`, new Blob(['again'])))
   const upserted = ok('upsert', await bucket.upload(`${folder}/rider.txt`,
     new Blob(['Rider: 6 towels'], { type: 'text/plain' }), { upsert: true }))
   const listed = ok('list', await bucket.list(folder, { sortBy: { column: 'name', order: 'asc' } }))
@@ -37,9 +40,9 @@ run(async () => {
   const outsider = client()
   ok('signUp outsider', await outsider.auth.signUp({ email: `js-storage-out-${suffix}@example.test`,
     password: 's3cret-pw-js' }))
-  const outsiderUpload = errorShape(await outsider.storage.from('advancing').upload(`${folder}/x.txt`,
+  const outsiderUpload = storageError(await outsider.storage.from('advancing').upload(`${folder}/x.txt`,
     new Blob(['x'])))
-  const outsiderSign = errorShape(await outsider.storage.from('advancing').createSignedUrl(`${folder}/rider.txt`, 60))
+  const outsiderSign = storageError(await outsider.storage.from('advancing').createSignedUrl(`${folder}/rider.txt`, 60))
 
   return {
     folder,
