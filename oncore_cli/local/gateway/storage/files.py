@@ -108,7 +108,8 @@ def _fsync_file(path: Path) -> None:
 
 
 class TempWriter:
-    """Writes a stream into a temp file with its md5 and size; `limit` bytes at most (TooLarge beyond)."""
+    """Writes a stream into a temp file with its md5 and size. Chunks are gathered to CHUNK bytes and written (and
+    hashed) in a worker thread while the next ones arrive: at most one write in flight."""
 
     def __init__(self, path: Path, limit: int) -> None:
         self.path = path
@@ -118,6 +119,7 @@ class TempWriter:
         self._file = open(path, "wb", buffering=0)
         self._pending: list[bytes] = []
         self._pending_size = 0
+        self._inflight: asyncio.Future | None = None
 
     def exceeded(self, more: int) -> bool:
         return self.size + more > self.limit
@@ -130,11 +132,14 @@ class TempWriter:
             await self._flush()
 
     async def _flush(self) -> None:
+        if self._inflight is not None:
+            await self._inflight
+            self._inflight = None
         if self._pending:
             data = b"".join(self._pending)
             self._pending.clear()
             self._pending_size = 0
-            await asyncio.to_thread(self._write, data)
+            self._inflight = asyncio.get_running_loop().run_in_executor(None, self._write, data)
 
     def _write(self, data: bytes) -> None:
         self.md5.update(data)
@@ -143,21 +148,37 @@ class TempWriter:
     async def finish(self) -> None:
         """Everything written and on disk (fsync), the file closed."""
         await self._flush()
+        if self._inflight is not None:
+            await self._inflight
+            self._inflight = None
         await asyncio.to_thread(os.fsync, self._file.fileno())
         self._file.close()
 
     def abort(self) -> None:
+        if self._inflight is not None:
+            self._inflight.add_done_callback(lambda _: self._close_and_unlink())
+        else:
+            self._close_and_unlink()
+
+    def _close_and_unlink(self) -> None:
         if not self._file.closed:
             self._file.close()
         self.path.unlink(missing_ok=True)
 
 
-async def read_range(path_or_fd: int, start: int, length: int) -> AsyncIterator[bytes]:
-    """Chunks of an open file descriptor, read off the event loop."""
-    offset, end = start, start + length
-    while offset < end:
-        data = await asyncio.to_thread(os.pread, path_or_fd, min(CHUNK, end - offset), offset)
+async def read_range(fd: int, start: int, length: int) -> AsyncIterator[bytes]:
+    """Chunks of an open file descriptor, read in a worker thread one chunk ahead of the one being sent."""
+    loop = asyncio.get_running_loop()
+    end = start + length
+
+    def read(offset: int):
+        return loop.run_in_executor(None, os.pread, fd, min(CHUNK, end - offset), offset) if offset < end else None
+
+    offset, ahead = start, read(start)
+    while ahead is not None:
+        data = await ahead
         if not data:
             break
         offset += len(data)
+        ahead = read(offset)
         yield data
