@@ -72,7 +72,8 @@ def test_bad_size():
 
 
 @pytest.mark.parametrize(("mime", "allowed", "ok"), [
-    ("image/png", ["image/*"], True), ("image/png", ["image/png"], True), ("text/plain;charset=UTF-8", ["text/plain"], True),
+    ("image/png", ["image/*"], True), ("image/png", ["image/png"], True), ("text/plain;charset=UTF-8", ["text/plain"], False),
+    ("text/plain;charset=UTF-8", ["text/*"], True),
     ("text/plain", ["image/*"], False), ("png", ["image/*"], False), ("anything/x", [], True)])
 def test_mime_check(mime, allowed, ok):
     if ok:

@@ -41,6 +41,7 @@ routes = [
     Route("/object/{bucket}/{path:path}", objects.download, methods=_READ),
     Route("/object/{bucket}/{path:path}", objects.remove_one, methods=["DELETE"]),
     Route("/object/{bucket}", objects.remove_many, methods=["DELETE"]),
+    Route("/{path:path}", objects.no_route, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
 ]
 
 

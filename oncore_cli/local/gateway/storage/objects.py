@@ -71,24 +71,34 @@ async def _readable(request: Request, who: Caller, bucket: str, name: str, *, pu
 @endpoint
 async def download(request: Request) -> Response:
     """GET/HEAD /object/{bucket}/{path}: a missing or bad token reads as anon."""
-    bucket, name = _names(request)
-    who = caller(request, anon_ok=True)
-    return await _send(request, bucket, name, await _readable(request, who, bucket, name))
+    return await _download(request, caller(request, anon_ok=True))
 
 
 @endpoint
 async def download_authenticated(request: Request) -> Response:
     """GET/HEAD /object/authenticated/{bucket}/{path}: a valid token is required."""
-    bucket, name = _names(request)
-    who = caller(request)
-    return await _send(request, bucket, name, await _readable(request, who, bucket, name))
+    return await _download(request, caller(request))
 
 
 @endpoint
 async def download_public(request: Request) -> Response:
+    return await _download(request, caller(request, anon_ok=True), public_only=True)
+
+
+async def _download(request: Request, who: Caller, public_only: bool = False) -> Response:
     bucket, name = _names(request)
-    who = caller(request, anon_ok=True)
-    return await _send(request, bucket, name, await _readable(request, who, bucket, name, public_only=True))
+    for attempt in (1, 2):
+        row = await _readable(request, who, bucket, name, public_only=public_only)
+        try:
+            return await _send(request, bucket, name, row)
+        except _Replaced:
+            if attempt == 2:
+                raise errors.no_such_key() from None
+    raise AssertionError("unreachable")
+
+
+class _Replaced(Exception):
+    """The version the row named was replaced (and its file removed) between reading the row and opening it."""
 
 
 async def _send(request: Request, bucket: str, name: str, row: tuple, expires: str | None = None) -> Response:
@@ -99,7 +109,7 @@ async def _send(request: Request, bucket: str, name: str, row: tuple, expires: s
     try:
         fd = os.open(files.path(bucket, name, version), os.O_RDONLY)
     except FileNotFoundError:
-        raise errors.no_such_key() from None
+        raise _Replaced() from None
     size = os.fstat(fd).st_size
     # the stored type as it is (Starlette would append a charset to text/*)
     headers = {"Content-Type": metadata.get("mimetype") or "application/octet-stream",
@@ -316,3 +326,10 @@ async def move(request: Request) -> Response:
 @endpoint
 async def copy(request: Request) -> Response:
     return await _relocate(request, copy=True)
+
+
+@endpoint
+async def no_route(request: Request) -> Response:
+    """Fastify's answer to a route Storage does not have."""
+    raise errors.StorageError(404, "NotFound", f"Route {request.method}:{request.url.path[len('/storage/v1'):]} "
+                                               "not found", "Not Found", http_status=404)

@@ -97,9 +97,16 @@ async def download_signed(request: Request) -> Response:
     bucket, name = request.path_params["bucket"], request.path_params["path"]
     claims = verify(request, bucket, name, DOWNLOAD)
     who = caller(request, anon_ok=True)
-    row = await objects._find(request, who, bucket, name, as_admin=True)
     expires = email.utils.formatdate(claims["exp"], usegmt=True) if isinstance(claims.get("exp"), int) else None
-    return await objects._send(request, bucket, name, row, expires=expires)
+    try:
+        return await objects._send(request, bucket, name, await objects._find(request, who, bucket, name,
+                                                                              as_admin=True), expires=expires)
+    except objects._Replaced:   # replaced in between: the new version, once
+        try:
+            return await objects._send(request, bucket, name, await objects._find(request, who, bucket, name,
+                                                                                  as_admin=True), expires=expires)
+        except objects._Replaced:
+            raise errors.no_such_key() from None
 
 
 @endpoint

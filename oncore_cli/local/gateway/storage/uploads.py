@@ -75,10 +75,11 @@ async def incoming(request: Request, limit: int) -> Incoming:
 
 
 def check_mime(mimetype: str, allowed: list[str]) -> None:
-    """`validateMimeType`: `type/subtype` or `type/*` entries; parameters (`; charset=…`) are not compared."""
+    """Storage's `validateMimeType`: `type/subtype` or `type/*` entries, compared as given — parameters included,
+    so `text/plain;charset=UTF-8` does not match `text/plain` (as on hosted)."""
     if not allowed:
         return
-    requested = mimetype.split(";")[0].strip().split("/")
+    requested = mimetype.split("/")
     if len(requested) < 2:
         raise errors.invalid_mime_type(mimetype)
     for entry in allowed:
