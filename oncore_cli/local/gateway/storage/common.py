@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from oncore_cli.local.gateway.storage import errors
@@ -45,6 +45,8 @@ def endpoint(fn):
             return await fn(request)
         except errors.StorageError as e:
             return e.response(head=request.method == "HEAD")
+        except ClientDisconnect:   # the client went away mid-upload: nothing was stored, nobody to answer
+            return errors.invalid_request("Request stream closed before upload could complete").response()
         except Exception:
             log.exception("storage request failed: %s %s", request.method, request.url.path)
             return errors.StorageError(500, "InternalError", "Internal Server Error", "Internal").response()

@@ -48,7 +48,7 @@ class FileStore:
         target = self.path(bucket, name, version)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(temp, target)
-        _fsync_dir(target.parent)
+        _fsync(target.parent)
         return version
 
     def link(self, src: Path, bucket: str, name: str) -> str:
@@ -61,9 +61,9 @@ class FileStore:
         except OSError:   # file systems without hard links
             temp = self.new_temp()
             shutil.copyfile(src, temp)
-            _fsync_file(temp)
+            _fsync(temp)
             os.replace(temp, target)
-        _fsync_dir(target.parent)
+        _fsync(target.parent)
         return version
 
     def discard(self, bucket: str, name: str, version: str | None) -> None:
@@ -91,15 +91,8 @@ class FileStore:
         return removed
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_file(path: Path) -> None:
+def _fsync(path: Path) -> None:
+    """A file's bytes, or a directory's entries (a rename), on disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
