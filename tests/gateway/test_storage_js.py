@@ -54,3 +54,11 @@ def test_outsider_refused(report):
     assert (report["outsiderUpload"]["statusCode"], report["outsiderUpload"]["message"]) == \
         ("403", "new row violates row-level security policy")
     assert (report["outsiderSign"]["statusCode"], report["outsiderSign"]["message"]) == ("404", "Object not found")
+
+
+def test_signed_upload_url_and_info(report):
+    folder = report["folder"]
+    assert report["signedUpload"]["path"] == f"{folder}/from-venue.txt"
+    assert report["signedUpload"]["fullPath"] == f"advancing/{folder}/from-venue.txt"
+    assert report["info"] == {"size": 19, "contentType": "text/plain", "name": f"{folder}/from-venue.txt",
+                              "bucketId": "advancing"}

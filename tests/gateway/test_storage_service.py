@@ -75,3 +75,18 @@ def test_bytes_and_errors(stack, tour, tmp_path, unique):
         admin_files.upload(f"img-{unique}", "a.txt", b"1")
     with pytest.raises(UsageError):
         files.signed_url("advancing", path, 0)
+
+
+def test_uploads_are_not_held_to_the_rest_body_cap(stack, tour, tmp_path):
+    """/rest/v1 refuses bodies over 10 MB; Storage streams and applies its own limits (50 MiB here)."""
+    import hashlib
+    import os
+
+    files = service(stack, tour.owner.token, tmp_path)
+    big = tmp_path / "stage-plot.tiff"
+    big.write_bytes(os.urandom(12 * 1024 * 1024))
+    files.upload("advancing", f"{tour.folder}/stage-plot.tiff", big)
+    out = files.download("advancing", f"{tour.folder}/stage-plot.tiff", tmp_path / "back.tiff")
+    assert hashlib.md5(out.read_bytes()).digest() == hashlib.md5(big.read_bytes()).digest()
+    listed = files.list("advancing", tour.folder)
+    assert listed[0]["metadata"]["mimetype"] == "image/tiff" and listed[0]["metadata"]["size"] == 12 * 1024 * 1024

@@ -33,6 +33,12 @@ run(async () => {
   const missing = await bucket.exists(`${folder}/missing.txt`)
   ok('move', await bucket.move(`${folder}/plot.bin`, `${folder}/stage-plot.bin`))
   const copied = ok('copy', await bucket.copy(`${folder}/rider.txt`, `${folder}/rider-copy.txt`))
+  const uploadUrl = ok('createSignedUploadUrl', await bucket.createSignedUploadUrl(`${folder}/from-venue.txt`))
+  const venueSide = client().storage.from('advancing')   // signed out: the token is the credential
+  const signedUpload = ok('uploadToSignedUrl', await venueSide.uploadToSignedUrl(`${folder}/from-venue.txt`,
+    uploadUrl.token, new Blob(['load-in at the back'], { type: 'text/plain' })))
+  const info = ok('info', await bucket.info(`${folder}/from-venue.txt`))
+  ok('remove venue upload', await bucket.remove([`${folder}/from-venue.txt`]))
   const afterMove = ok('list after move', await bucket.list(folder))
   const removed = ok('remove', await bucket.remove([`${folder}/rider.txt`, `${folder}/stage-plot.bin`,
     `${folder}/rider-copy.txt`]))
@@ -59,6 +65,8 @@ run(async () => {
     exists,
     missing: { data: missing.data, error: missing.error ? missing.error.name : null },
     copied,
+    signedUpload,
+    info: { size: info.size, contentType: info.contentType, name: info.name, bucketId: info.bucketId },
     afterMove: afterMove.map((o) => o.name),
     removed: removed.map((o) => o.name),
     afterRemove: afterRemove.map((o) => o.name),
