@@ -45,19 +45,17 @@ class StorageService:
     def download(self, bucket: str, path: str, dest: str | os.PathLike | IO[bytes] | None = None) -> bytes | Path:
         """The object's bytes, or (with `dest`, a path or binary file) the bytes written there. A path is written
         whole or not at all (temp file + rename)."""
-        route = f"/storage/v1/object/authenticated/{_q(bucket)}/{_q(path)}"
+        route = f"/object/authenticated/{_q(bucket)}/{_q(path)}"
         if dest is None:
-            response = self.api.request("GET", route)
-            self._check(response)
-            return response.content
+            return self._request("GET", route).content
         if hasattr(dest, "write"):
-            self._check(self.api.request("GET", route, sink=dest))
+            self._request("GET", route, sink=dest)
             return dest   # type: ignore[return-value]
         target = Path(dest)
         temp = target.with_name(f".{target.name}.part")
         try:
             with open(temp, "wb") as sink:
-                self._check(self.api.request("GET", route, sink=sink))
+                self._request("GET", route, sink=sink)
             os.replace(temp, target)
         finally:
             temp.unlink(missing_ok=True)
@@ -84,18 +82,31 @@ class StorageService:
         return f"{self.api.url}/storage/v1{answer['signedURL']}"
 
     def _call(self, method: str, route: str, **kwargs) -> Any:
-        response = self.api.request(method, "/storage/v1" + route, **kwargs)
-        self._check(response)
+        response = self._request(method, route, **kwargs)
         return response.json() if response.content else None
 
-    @staticmethod
-    def _check(response) -> None:
+    def _request(self, method: str, route: str, **kwargs):
+        """One Storage call; Storage answers an expired token with 400 (not 401): refresh once and repeat."""
+        response = self.api.request(method, "/storage/v1" + route, **kwargs)
+        if response.status_code == 400 and _token_refused(response) and self.api._can_refresh():
+            self.api.refresh()
+            response = self.api.request(method, "/storage/v1" + route, **kwargs)
         if response.status_code >= 400:
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
-            raise from_storage(response.status_code, body)
+            raise from_storage(response.status_code, _json(response))
+        return response
+
+
+def _json(response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _token_refused(response) -> bool:
+    body = _json(response)
+    message = str(body.get("message", "")).lower() if isinstance(body, dict) else ""
+    return isinstance(body, dict) and str(body.get("statusCode")) == "403" and ("exp" in message or "jwt" in message)
 
 
 def _q(value: str) -> str:

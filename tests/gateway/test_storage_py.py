@@ -223,3 +223,15 @@ def test_interrupted_upload_leaves_no_row_and_no_file(stack, tour, db_url):
     while any((objects_dir(stack).parent / "tmp").iterdir()) and time.monotonic() < deadline:
         time.sleep(0.05)   # the server notices the closed connection on its own schedule
     assert not any((objects_dir(stack).parent / "tmp").iterdir())
+
+
+def test_bad_bearer_token_is_storage_access_denied(stack, tour):
+    now = int(time.time())
+    expired = encode({"sub": tour.owner.id, "role": "authenticated", "exp": now - 5}, stack.jwt_secret)
+    error = storage_error(lambda: storage_for(stack, expired).from_("advancing").list(tour.folder))
+    assert (error.status, error.code, error.message) == ("403", "Unauthorized", '"exp" claim timestamp check failed')
+    missing = httpx.post(f"{stack.api_url}/storage/v1/object/list/advancing", json={"prefix": ""},
+                         headers={"apikey": stack.anon_key, "Authorization": "Bearer not-a-jwt"})
+    assert missing.status_code == 400 and missing.json()["statusCode"] == "403"
+    unknown = httpx.get(f"{stack.api_url}/storage/v1/nothing/here", headers={"apikey": stack.anon_key})
+    assert unknown.status_code == 404 and unknown.json()["message"] == "Route GET:/nothing/here not found"

@@ -90,3 +90,25 @@ def test_uploads_are_not_held_to_the_rest_body_cap(stack, tour, tmp_path):
     assert hashlib.md5(out.read_bytes()).digest() == hashlib.md5(big.read_bytes()).digest()
     listed = files.list("advancing", tour.folder)
     assert listed[0]["metadata"]["mimetype"] == "image/tiff" and listed[0]["metadata"]["size"] == 12 * 1024 * 1024
+
+
+def test_an_expired_token_is_refreshed_once(stack, tmp_path, unique, monkeypatch):
+    """Storage answers an expired JWT with 400/statusCode 403 (not 401): the service refreshes and repeats."""
+    import time as time_module
+
+    from supabase import create_client
+
+    from oncore_cli.core.credentials import Session
+    from oncore_cli.local.gateway.jwt import encode
+
+    auth = create_client(stack.api_url, stack.anon_key).auth
+    signed = auth.sign_up({"email": f"st-refresh-{unique}@example.test", "password": "s3cret-pw-py"}).session
+    expired = encode({"sub": signed.user.id, "role": "authenticated", "aud": "authenticated",
+                      "exp": int(time_module.time()) - 120}, stack.jwt_secret)
+    settings = Settings(profile="t", url=stack.api_url, anon_key=stack.anon_key, org=None, access_token=None,
+                        service_role_key=None)
+    store = CredentialStore(tmp_path)
+    store.set("t", Session(expired, signed.refresh_token, int(time_module.time()) + 3600, signed.user.id))
+    files = StorageService(Api(settings, store))
+    assert files.list("advancing", "nobody") == []
+    assert store.get("t").access_token != expired   # the refreshed pair was kept

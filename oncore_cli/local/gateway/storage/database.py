@@ -13,11 +13,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
+import jwt as pyjwt
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
-from oncore_cli.local.gateway import jwt
 from oncore_cli.local.gateway.rest import transaction
 from oncore_cli.local.gateway.rest.auth import Identity
 from oncore_cli.local.gateway.storage import errors
@@ -55,17 +55,29 @@ def caller(request: Request, *, anon_ok: bool = False) -> Caller:
         token = request.headers["apikey"]
     try:
         if not token:
-            raise jwt.JWTError("No authorization token was found")
-        claims = jwt.decode(token, request.app.state.config.jwt_secret)
+            raise errors.invalid_jwt("No authorization token was found")
+        claims = verify_jwt(token, request.app.state.config.jwt_secret)
         role = claims.get("role") or "anon"
         if not isinstance(role, str):
-            raise jwt.JWTError("Invalid role claim")
-    except jwt.JWTError as e:
+            raise errors.invalid_jwt("Invalid role claim")
+    except errors.StorageError as e:
         if anon_ok:
             return Caller(Identity("anon", json.dumps({"role": "anon"})), None)
-        raise errors.access_denied(e.reason) from None
+        raise errors.access_denied(e.message) from None
     sub = claims.get("sub") if isinstance(claims.get("sub"), str) else None
     return Caller(Identity(role, json.dumps({**claims, "role": role}, separators=(",", ":"))), sub)
+
+
+def verify_jwt(token: str, secret: str) -> dict:
+    """HS256 verification as Storage's `jose` does it (no clock leeway), with jose's messages."""
+    try:
+        return pyjwt.decode(token, secret, algorithms=["HS256"], options={"verify_aud": False, "require": []})
+    except pyjwt.ExpiredSignatureError:
+        raise errors.invalid_jwt('"exp" claim timestamp check failed') from None
+    except pyjwt.InvalidSignatureError:
+        raise errors.invalid_jwt("signature verification failed") from None
+    except pyjwt.PyJWTError:
+        raise errors.invalid_jwt("Invalid Compact JWS") from None
 
 
 class Tx:

@@ -192,9 +192,11 @@ async def list_objects(request: Request) -> Response:
     bucket = request.path_params["bucket"]
     who = caller(request)
     body = await json_body(request)
+    if "prefix" not in body:
+        raise errors.invalid_request("body must have required property 'prefix'")
     prefix = body.get("prefix") or ""
     if not isinstance(prefix, str):
-        raise errors.invalid_request("prefix must be a string")
+        raise errors.invalid_request("body/prefix must be string")
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     sort = body.get("sortBy") or {}

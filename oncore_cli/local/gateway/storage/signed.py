@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from oncore_cli.local.gateway.storage import errors, objects, uploads
 from oncore_cli.local.gateway.storage.common import endpoint, json_body, json_response, state, valid_key
-from oncore_cli.local.gateway.storage.database import Caller, caller
+from oncore_cli.local.gateway.storage.database import Caller, caller, verify_jwt
 
 DOWNLOAD, UPLOAD = "download", "upload"
 UPLOAD_EXPIRES_IN = 2 * 3600   # hosted Supabase: signed upload URLs are valid for two hours
@@ -42,15 +42,7 @@ def verify(request: Request, bucket: str, name: str, scope: str) -> dict:
     token = request.query_params.get("token")
     if not token:
         raise errors.invalid_request("querystring must have required property 'token'")
-    try:
-        claims = pyjwt.decode(token, state(request).jwt_secret, algorithms=["HS256"],
-                              options={"verify_aud": False, "require": []})
-    except pyjwt.ExpiredSignatureError:
-        raise errors.invalid_jwt('"exp" claim timestamp check failed') from None
-    except pyjwt.InvalidSignatureError:
-        raise errors.invalid_jwt("signature verification failed") from None
-    except pyjwt.PyJWTError:
-        raise errors.invalid_jwt("Invalid Compact JWS") from None
+    claims = verify_jwt(token, state(request).jwt_secret)
     if claims.get("scope") != scope or (scope == UPLOAD) != ("upsert" in claims or "owner" in claims):
         raise errors.invalid_signature(f"Token is not scoped for {scope}")
     if claims.get("url") != f"{bucket}/{name}":
