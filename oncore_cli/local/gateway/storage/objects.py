@@ -49,7 +49,7 @@ async def _bucket_public(request: Request, who: Caller, bucket: str) -> bool:
     return bool(row[0])
 
 
-async def _find(request: Request, who: Caller, bucket: str, name: str, *, as_admin: bool,
+async def find_row(request: Request, who: Caller, bucket: str, name: str, *, as_admin: bool,
                 operation: str = "storage.object.get") -> tuple:
     async with state(request).db.transaction(request, who, operation, as_admin=as_admin) as tx:
         row = await tx.row(_ROW, bucket, name)
@@ -65,7 +65,7 @@ async def _readable(request: Request, who: Caller, bucket: str, name: str, *, pu
         raise errors.no_such_bucket()
     if not public and who.identity.anonymous and not public_only:
         raise errors.no_such_bucket()
-    return await _find(request, who, bucket, name, as_admin=public)
+    return await find_row(request, who, bucket, name, as_admin=public)
 
 
 @endpoint
@@ -87,21 +87,27 @@ async def download_public(request: Request) -> Response:
 
 async def _download(request: Request, who: Caller, public_only: bool = False) -> Response:
     bucket, name = _names(request)
+    return await send_latest(request, bucket, name,
+                             lambda: _readable(request, who, bucket, name, public_only=public_only))
+
+
+async def send_latest(request: Request, bucket: str, name: str, read_row, expires: str | None = None) -> Response:
+    """Send the object the row names; if an overwrite removed that version meanwhile, read the row again, once."""
     for attempt in (1, 2):
-        row = await _readable(request, who, bucket, name, public_only=public_only)
         try:
-            return await _send(request, bucket, name, row)
-        except _Replaced:
+            return await send_object(request, bucket, name, await read_row(), expires=expires)
+        except Replaced:
             if attempt == 2:
                 raise errors.no_such_key() from None
     raise AssertionError("unreachable")
 
 
-class _Replaced(Exception):
+class Replaced(Exception):
     """The version the row named was replaced (and its file removed) between reading the row and opening it."""
 
 
-async def _send(request: Request, bucket: str, name: str, row: tuple, expires: str | None = None) -> Response:
+async def send_object(request: Request, bucket: str, name: str, row: tuple,
+                      expires: str | None = None) -> Response:
     """The object's bytes with Storage's headers: Range (206), If-None-Match (304), ?download (attachment)."""
     _id, version, metadata, _user, _created, updated = row
     metadata = metadata or {}
@@ -109,7 +115,7 @@ async def _send(request: Request, bucket: str, name: str, row: tuple, expires: s
     try:
         fd = os.open(files.path(bucket, name, version), os.O_RDONLY)
     except FileNotFoundError:
-        raise _Replaced() from None
+        raise Replaced() from None
     size = os.fstat(fd).st_size
     # the stored type as it is (Starlette would append a charset to text/*)
     headers = {"Content-Type": metadata.get("mimetype") or "application/octet-stream",
@@ -277,7 +283,7 @@ async def _relocate(request: Request, copy: bool) -> Response:
     upsert = copy and request.headers.get("x-upsert") == "true"
     st = state(request)
     operation = "storage.object.copy" if copy else "storage.object.move"
-    source = await _find(request, who, src_bucket, src, as_admin=False, operation=operation)
+    source = await find_row(request, who, src_bucket, src, as_admin=False, operation=operation)
     src_version = source[1]
     try:
         new_version = st.files.link(st.files.path(src_bucket, src, src_version), dst_bucket, dst)

@@ -55,7 +55,7 @@ async def sign_one(request: Request) -> Response:
     bucket, name = request.path_params["bucket"], request.path_params["path"]
     who = caller(request)
     expires_in = _expires_in(await json_body(request))
-    await objects._find(request, who, bucket, name, as_admin=False, operation="storage.object.sign")
+    await objects.find_row(request, who, bucket, name, as_admin=False, operation="storage.object.sign")
     token = sign(state(request).jwt_secret, {"url": f"{bucket}/{name}", "scope": DOWNLOAD}, expires_in)
     return json_response({"signedURL": f"/object/sign/{bucket}/{name}?token={token}"})
 
@@ -90,15 +90,9 @@ async def download_signed(request: Request) -> Response:
     claims = verify(request, bucket, name, DOWNLOAD)
     who = caller(request, anon_ok=True)
     expires = email.utils.formatdate(claims["exp"], usegmt=True) if isinstance(claims.get("exp"), int) else None
-    try:
-        return await objects._send(request, bucket, name, await objects._find(request, who, bucket, name,
-                                                                              as_admin=True), expires=expires)
-    except objects._Replaced:   # replaced in between: the new version, once
-        try:
-            return await objects._send(request, bucket, name, await objects._find(request, who, bucket, name,
-                                                                                  as_admin=True), expires=expires)
-        except objects._Replaced:
-            raise errors.no_such_key() from None
+    return await objects.send_latest(request, bucket, name,
+                                     lambda: objects.find_row(request, who, bucket, name, as_admin=True),
+                                     expires=expires)
 
 
 @endpoint
