@@ -17,7 +17,7 @@ from oncore_cli.core.errors import UsageError, from_storage
 if TYPE_CHECKING:
     from oncore_cli.core.client import Api
 
-CHUNK = 256 * 1024
+CHUNK = 1024 * 1024
 Progress = Callable[[int, int], None]   # (bytes sent so far, total bytes)
 
 

@@ -103,7 +103,7 @@ async def sign_upload(request: Request) -> Response:
     upsert = request.headers.get("x-upsert") == "true"
     st = state(request)
     await uploads.bucket_limits(st, request, who, bucket)
-    await uploads.test_write(st, request, who, bucket, name, upsert=upsert, metadata={}, user_metadata=None,
+    await uploads.check_write(st, request, who, bucket, name, upsert=upsert, metadata={}, user_metadata=None,
                              operation="storage.object.upload_sign")
     url = f"{bucket}/{name}"
     token = sign(st.jwt_secret, {"owner": who.sub, "url": url, "upsert": upsert, "scope": UPLOAD}, UPLOAD_EXPIRES_IN)

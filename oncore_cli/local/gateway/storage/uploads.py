@@ -89,7 +89,7 @@ def check_mime(mimetype: str, allowed: list[str]) -> None:
     raise errors.invalid_mime_type(mimetype)
 
 
-async def test_write(st: StorageState, request: Request, who: Caller, bucket_id: str, name: str, *,
+async def check_write(st: StorageState, request: Request, who: Caller, bucket_id: str, name: str, *,
                      upsert: bool, metadata: dict, user_metadata: Any, operation: str) -> None:
     """The caller's INSERT (or upsert), rolled back: RLS says yes or no before anything is stored."""
     async with st.db.transaction(request, who, operation, rollback=True) as tx:
@@ -107,7 +107,7 @@ async def store(request: Request, who: Caller, bucket_id: str, name: str, *, ups
     check_mime(data.mimetype, allowed)
     owner = owner or who
     if check:
-        await test_write(st, request, who, bucket_id, name, upsert=upsert, user_metadata=data.user_metadata,
+        await check_write(st, request, who, bucket_id, name, upsert=upsert, user_metadata=data.user_metadata,
                          metadata={"mimetype": data.mimetype, "contentLength": data.declared_length},
                          operation=operation)
     temp = st.files.new_temp()
