@@ -29,7 +29,7 @@ def service(stack, token: str, tmp_path) -> StorageService:
 def test_upload_download_list_sign_remove(stack, tour, tmp_path):
     files = service(stack, tour.owner.token, tmp_path)
     source = tmp_path / "Input List.csv"
-    source.write_bytes(b"ch,source\n" + b"1,kick\n" * 100_000)   # 700 KB: several chunks
+    source.write_bytes(b"ch,source\n" + b"1,kick\n" * 400_000)   # 2.8 MB: several chunks
     seen = []
     path = f"{tour.folder}/Input List.csv"
     key = files.upload("advancing", path, source, progress=lambda done, total: seen.append((done, total)))
