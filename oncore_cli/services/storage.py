@@ -79,7 +79,8 @@ class StorageService:
         if expires_in < 1:
             raise UsageError("a signed URL must last at least one second")
         answer = self._call("POST", f"/object/sign/{_q(bucket)}/{_q(path)}", json={"expiresIn": int(expires_in)})
-        return f"{self.api.url}/storage/v1{answer['signedURL']}"
+        route, _, query = answer["signedURL"].partition("?")   # Storage leaves the path unencoded (storage-js
+        return f"{self.api.url}/storage/v1{_q(route)}?{query}"  # encodes it, as here)
 
     def _call(self, method: str, route: str, **kwargs) -> Any:
         response = self._request(method, route, **kwargs)

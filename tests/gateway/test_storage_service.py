@@ -48,6 +48,7 @@ def test_upload_download_list_sign_remove(stack, tour, tmp_path):
     assert (tmp_path / "stream.csv").stat().st_size == size
 
     url = files.signed_url("advancing", path, 60)
+    assert " " not in url and "/Input%20List.csv?token=" in url
     assert httpx.get(url).content == source.read_bytes()
     assert [r["name"] for r in files.remove("advancing", [path])] == [path]
     assert files.list("advancing", tour.folder) == []
