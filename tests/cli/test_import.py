@@ -127,11 +127,12 @@ def test_bad_rows_are_all_reported_by_physical_line_and_nothing_is_written(oncor
         ",Berlin,DE,,,,hold,,,,,Mars/Olympus,,\n"                                                   # line 6
         "2027-04-01,Berlin,DE,Lido,,,hold,,,,,Europe/Berlin,,\n"                                   # line 7: duplicate
         "2027-03-27,Berlin,DE,SO36,,,confirmed,,22:00,23:00,02:30,Europe/Berlin,,\n"               # line 8: DST gap
+        "2027-10-30,Berlin,DE,SO36,,,confirmed,,22:00,23:00,02:30,Europe/Berlin,,\n"               # line 9: twice
     )
     result = oncore("import", "shows", write(tmp_path / "bad.csv", text))
     assert result.exit_code == 2, result
     lines = result.stderr.strip().splitlines()
-    assert lines[-1] == f"oncore: {tmp_path / 'bad.csv'}: 12 problems, nothing imported"
+    assert lines[-1] == f"oncore: {tmp_path / 'bad.csv'}: 13 problems, nothing imported"
     body = "\n".join(lines)
     src = str(tmp_path / "bad.csv")
     for expected in (
@@ -146,7 +147,8 @@ def test_bad_rows_are_all_reported_by_physical_line_and_nothing_is_written(oncor
         f"{src}:6: venue_name: required",
         f"{src}:6: timezone: 'Mars/Olympus' is not an IANA time zone",
         f"{src}:7: the same show as line 2",
-        f"{src}:8: curfew: 02:30 does not exist in Europe/Berlin",
+        f"{src}:8: curfew: 02:30 does not exist on 2027-03-28 in Europe/Berlin",
+        f"{src}:9: curfew: 02:30 happens twice on 2027-10-31 in Europe/Berlin",
     ):
         assert expected in body, (expected, body)
     assert result.stdout == ""
@@ -158,12 +160,14 @@ def test_daylight_saving_night(oncore, org, db_url, tmp_path):
     text = (HEADER + "\n"
             "2027-03-27,Berlin,DE,SO36,,,confirmed,18:00,20:00,22:30,01:30,Europe/Berlin,,\n"
             "2027-03-28,Berlin,DE,SO36,,,confirmed,,19:00,,23:00,Europe/Berlin,,\n"
-            "2027-10-30,Berlin,DE,SO36,,,confirmed,,20:00,23:00,02:30,Europe/Berlin,,\n")
+            "2027-10-30,Berlin,DE,SO36,,,confirmed,,20:00,23:00,01:30,Europe/Berlin,,\n"
+            "2027-10-31,Berlin,DE,SO36,,,confirmed,,19:00,,,Europe/Berlin,,\n")
     assert oncore("import", "shows", write(tmp_path / "dst.csv", text)).exit_code == 0
     rows = shows_in_db(db_url, org["id"])
     assert rows[0]["curfew_at"].astimezone(dt.timezone.utc).isoformat() == "2027-03-28T00:30:00+00:00"  # still CET
     assert rows[1]["doors_at"].astimezone(dt.timezone.utc).isoformat() == "2027-03-28T17:00:00+00:00"  # CEST now
-    assert local(rows[2]["curfew_at"], "Europe/Berlin") == "2027-10-31 02:30"
+    assert local(rows[2]["curfew_at"], "Europe/Berlin") == "2027-10-31 01:30"
+    assert rows[3]["doors_at"].astimezone(dt.timezone.utc).isoformat() == "2027-10-31T18:00:00+00:00"  # CET again
     assert rows[0]["curfew_at"] - rows[0]["set_time_at"] == dt.timedelta(hours=3)
 
 
