@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from oncore_cli.core.errors import UsageError
 
@@ -92,7 +93,29 @@ def clock(text: str) -> str:
 
 def local_instants(day: dt.date, tz_name: str, given: dict[str, str | None]) -> dict[str, str | None]:
     """parse_local_times for a bulk import: {field: "HH:MM" | None} for the four fields → {field: ISO instant |
-    None}, by the same rules; a refusal is a ValueError "field: problem" (the file's row, not a flag, is at fault)."""
+    None}, by the same rules; a refusal is a ValueError "field: problem" (the file's row, not a flag, is at fault).
+
+    On the usual day, whose UTC offset stays put until two days later, the same rules are plain arithmetic (a test
+    holds the two to the same answers); other days, and anything refused, go through parse_local_times."""
+    offset = _fixed_offset(day, tz_name)
+    if offset is not None:
+        result: dict[str, str | None] = {}
+        previous = None
+        for field in TIME_FIELDS:
+            text = given.get(field)
+            if not text:
+                result[field] = None
+                continue
+            minutes = int(text[:2]) * 60 + int(text[3:5])
+            floor = previous if previous is not None else (0 if field == "load_in_at" else NIGHT_ENDS.hour * 60)
+            while minutes < floor:
+                minutes += 24 * 60
+            if minutes >= 48 * 60:
+                break  # refused: let parse_local_times say why
+            previous = minutes
+            result[field] = (dt.datetime.combine(day, dt.time(0), offset) + dt.timedelta(minutes=minutes)).isoformat()
+        else:
+            return result
     try:
         instants = parse_local_times(day, tz_name, {f: given.get(f) or "" for f in TIME_FIELDS})
     except UsageError as e:
@@ -102,6 +125,17 @@ def local_instants(day: dt.date, tz_name: str, given: dict[str, str | None]) -> 
             message = message[len(flag_of(field)) + 1:]
         raise ValueError(f"{field}: {message}") from None
     return {f: instants.get(f) for f in TIME_FIELDS}
+
+
+@lru_cache(maxsize=8192)
+def _fixed_offset(day: dt.date, tz_name: str) -> dt.timezone | None:
+    """The zone's UTC offset if it is the same at every wall-clock hour from the day's midnight to two days later
+    (no daylight-saving change in between), else None."""
+    tz = zone(tz_name)
+    midnight = dt.datetime.combine(day, dt.time(0))
+    offsets = {(midnight + dt.timedelta(hours=hours)).replace(tzinfo=tz, fold=fold).utcoffset()
+               for hours in range(0, 49) for fold in (0, 1)}
+    return dt.timezone(offsets.pop()) if len(offsets) == 1 else None
 
 
 def parse_local_times(day: dt.date, tz_name: str | None, given: dict[str, str | None],

@@ -110,3 +110,24 @@ def test_conflicting_venue_details_and_nfc_text():
     plan = read_plan("shows", "t.csv", "csv", text=text)
     assert plan.rows[0]["venue"]["city"] == "Köln" and plan.rows[0]["notes"] == "Café"
     assert [(p.line, p.column) for p in plan.problems] == [(3, "timezone")]
+
+
+@pytest.mark.parametrize("tz", ["Europe/Berlin", "America/Santiago", "Australia/Lord_Howe", "Asia/Tokyo"])
+def test_local_instants_fast_path_gives_parse_local_times_answers(tz):
+    """The arithmetic used on days without an offset change answers exactly as parse_local_times (lone small-hours
+    times, after-midnight rolls, the load-in exception), every day of a year, for a spread of time sets."""
+    sets = [{"load_in_at": "14:00", "doors_at": "19:30", "set_time_at": "22:45", "curfew_at": "01:15"},
+            {"curfew_at": "01:00"}, {"doors_at": "05:59"}, {"load_in_at": "05:00", "doors_at": "04:00"},
+            {"doors_at": "23:00", "set_time_at": "23:00", "curfew_at": "22:59"}, {"set_time_at": "06:00"}, {}]
+    day = dt.date(2027, 1, 1)
+    while day.year == 2027:
+        for given in sets:
+            try:
+                expected = times.parse_local_times(day, tz, {f: given.get(f) or "" for f in times.TIME_FIELDS})
+            except Exception as e:  # noqa: BLE001 - the fast path must refuse too
+                with pytest.raises(ValueError):
+                    times.local_instants(day, tz, given)
+                assert type(e).__name__ == "UsageError"
+                continue
+            assert times.local_instants(day, tz, given) == expected, (day, given)
+        day += dt.timedelta(days=1)
