@@ -31,8 +31,16 @@ def stack(stack_home: Path):
 
 @pytest.fixture(scope="session")
 def db_url(stack) -> str:
-    """Superuser URL of the test run's database (migrations applied)."""
+    """The URL oncore prints (migrations applied): the demoted `postgres`, as `supabase db push` gets on hosted."""
     return stack.db_url
+
+
+@pytest.fixture(scope="session")
+def admin_db_url(stack) -> str:
+    """The real superuser (supabase_admin) over the unix socket, for the few tests that must go past `postgres`."""
+    from oncore_cli.local.postgres import Cluster
+
+    return Cluster(Path(stack.data_dir) / "postgres").admin_conninfo()
 
 
 @pytest.fixture

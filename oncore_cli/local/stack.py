@@ -184,10 +184,13 @@ class LocalStack:
         return StackStatus(pg, gw, info)
 
     def start(self, port: int | None = DEFAULT_PORT, db_port: int | None = DEFAULT_DB_PORT,
-              timeout: float = 30.0, on_step=None) -> tuple[StackInfo, bool]:
+              timeout: float = 30.0, on_step=None, on_warning=None) -> tuple[StackInfo, bool]:
         """Start what is not running; returns (info, started) where started is False for a no-op."""
         step = on_step or (lambda message: None)
         with self._lock():
+            if self.cluster.legacy:
+                raise StackError("this local database was made by an older oncore (locale C, `postgres` a superuser): "
+                                 "run `oncore local reset` to recreate it as hosted Supabase has it")
             current = self.status()
             if current.running and current.info:
                 return current.info, False
@@ -209,11 +212,11 @@ class LocalStack:
                 except PostgresError as e:
                     raise StackError(str(e)) from e
             step("Applying migrations")
-            from oncore_cli.local.migrate import MigrationError, seed, setup_database
+            from oncore_cli.local.migrate import MigrationError, seed, setup_database, warn_stderr
 
             conninfo = self.cluster.socket_conninfo()
             try:
-                setup_database(conninfo)
+                setup_database(self.cluster.admin_conninfo(), conninfo, on_warning=on_warning or warn_stderr)
                 if fresh:
                     import psycopg
 

@@ -3,7 +3,7 @@
 
 create schema if not exists auth authorization supabase_auth_admin;
 grant usage on schema auth to anon, authenticated, service_role;
-grant all on schema auth to postgres;
+grant usage on schema auth to postgres;  -- no CREATE (20250421084701_revoke_admin_roles_from_postgres)
 
 create table auth.users (
   instance_id uuid,
