@@ -256,9 +256,10 @@ class Cluster:
 
     def url(self, user: str = POSTGRES_USER, password: str | None = POSTGRES_PASSWORD,
             database: str = "postgres") -> str:
-        """A TCP connection URL (what users and tools outside the stack use)."""
+        """A TCP connection URL (what users and tools outside the stack use). It says `sslmode=disable`: the server
+        speaks no TLS on loopback, and the supabase CLI would otherwise insist on TLS on any port but 54322."""
         auth = f"{user}:{password}" if password else user
-        return f"postgresql://{auth}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://{auth}@127.0.0.1:{self.port}/{database}?sslmode=disable"
 
     def socket_conninfo(self, user: str = POSTGRES_USER, database: str = "postgres") -> str:
         """A unix-socket conninfo (owner-only socket, no password): the gateway's roles and migrations."""
