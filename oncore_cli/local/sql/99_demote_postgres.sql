@@ -107,44 +107,26 @@ begin
 end
 $$;
 
+-- After CREATE/ALTER POLICY (ddl_command_end) and DROP POLICY (sql_drop): take the roles back, check the tables.
 create function supautils.policy_command_end() returns event_trigger
 language plpgsql security definer
 set search_path = ''
 as $$
 declare
-  rel oid;
+  tables regclass[];
 begin
   if session_user <> 'postgres' then
     return;
   end if;
   perform supautils.policy_command_done();
-  for rel in
-    select p.polrelid from pg_catalog.pg_event_trigger_ddl_commands() as cmd
-    join pg_catalog.pg_policy p on p.oid = cmd.objid
-    where cmd.object_type = 'policy'
-  loop
-    perform supautils.check_policy_table(rel);
-  end loop;
-end
-$$;
-
-create function supautils.policy_dropped() returns event_trigger
-language plpgsql security definer
-set search_path = ''
-as $$
-declare
-  dropped record;
-begin
-  if session_user <> 'postgres' then
-    return;
+  if tg_event = 'sql_drop' then
+    tables := array(select pg_catalog.to_regclass(pg_catalog.format('%I.%I', d.address_names[1], d.address_names[2]))
+                    from pg_catalog.pg_event_trigger_dropped_objects() d where d.object_type = 'policy');
+  else
+    tables := array(select p.polrelid::regclass from pg_catalog.pg_event_trigger_ddl_commands() cmd
+                    join pg_catalog.pg_policy p on p.oid = cmd.objid where cmd.object_type = 'policy');
   end if;
-  perform supautils.policy_command_done();
-  for dropped in
-    select address_names from pg_catalog.pg_event_trigger_dropped_objects() where object_type = 'policy'
-  loop
-    perform supautils.check_policy_table(
-      pg_catalog.to_regclass(pg_catalog.format('%I.%I', dropped.address_names[1], dropped.address_names[2])));
-  end loop;
+  perform supautils.check_policy_table(t) from unnest(tables) t;
 end
 $$;
 
@@ -154,4 +136,4 @@ create event trigger supautils_policy_start on ddl_command_start
 create event trigger supautils_policy_end on ddl_command_end
   when tag in ('CREATE POLICY', 'ALTER POLICY', 'DROP POLICY') execute function supautils.policy_command_end();
 create event trigger supautils_policy_dropped on sql_drop
-  when tag in ('DROP POLICY') execute function supautils.policy_dropped();
+  when tag in ('DROP POLICY') execute function supautils.policy_command_end();
