@@ -81,9 +81,9 @@ def split_statements(text: str) -> list[Statement]:
     return statements
 
 
-def run_file(conn: psycopg.Connection, name: str, text: str) -> None:
+def run_file(conn: psycopg.Connection, name: str, text: str | list[Statement]) -> None:
     """Run one file's statements in the caller's transaction; a failure names the file and the line."""
-    for statement in split_statements(text):
+    for statement in split_statements(text) if isinstance(text, str) else text:
         try:
             conn.execute(statement.sql)
         except psycopg.Error as e:
@@ -142,11 +142,12 @@ def apply_migration(conn: psycopg.Connection, migration: Migration, on_warning: 
     check_migration(migration, text, on_warning)
     conn.execute("reset all")
     conn.execute(f"set lock_timeout = '{LOCK_TIMEOUT}'")
+    statements = split_statements(text)
     with conn.transaction():
-        run_file(conn, migration.path.name, text)
+        run_file(conn, migration.path.name, statements)
         conn.execute(
             "insert into supabase_migrations.schema_migrations (version, name, statements) values (%s, %s, %s)",
-            (migration.version, migration.name, [s.sql for s in split_statements(text)]),
+            (migration.version, migration.name, [s.sql for s in statements]),
         )
 
 
