@@ -58,7 +58,8 @@ class MigrationError(RuntimeError):
 @dataclass(frozen=True)
 class Statement:
     sql: str
-    line: int   # where it starts in its file
+    line: int                  # where it starts in its file
+    tree: dict | None = None   # PostgreSQL's parse tree of it (pglast's JSON), when parsed
 
 
 def split_statements(text: str) -> list[Statement]:
@@ -77,15 +78,38 @@ def split_statements(text: str) -> list[Statement]:
         end = start + raw["stmt_len"] if raw.get("stmt_len") else len(data)
         chunk = data[start:end]
         lead = len(chunk) - len(chunk.lstrip())  # a statement's location includes the whitespace before it
-        statements.append(Statement(chunk.decode().strip(), data.count(b"\n", 0, start + lead) + 1))
+        statements.append(Statement(chunk.decode().strip(), data.count(b"\n", 0, start + lead) + 1, raw.get("stmt")))
     return statements
+
+
+_EVENT_TRIGGER_HELPER = "supautils.create_event_trigger(name, name, text[], regprocedure)"
+
+
+def _as_run(conn: psycopg.Connection, statement: Statement) -> tuple[str, tuple | None]:
+    """What to send for a statement: itself, or, for CREATE/DROP EVENT TRIGGER by a non-superuser where the local
+    stack's supautils helpers exist, the call that does what supautils allows `postgres` on hosted."""
+    tree = statement.tree or {}
+    create, drop = tree.get("CreateEventTrigStmt"), tree.get("DropStmt")
+    if not create and not (drop and drop.get("removeType") == "OBJECT_EVENT_TRIGGER"):
+        return statement.sql, None
+    if conn.info.parameter_status("is_superuser") == "on" or conn.execute(
+            "select to_regprocedure(%s) is null", (_EVENT_TRIGGER_HELPER,)).fetchone()[0]:
+        return statement.sql, None
+    if drop:
+        return "select supautils.drop_event_trigger(%s, %s)", (drop["objects"][0]["String"]["sval"],
+                                                               bool(drop.get("missing_ok")))
+    tags = [item["String"]["sval"] for clause in create.get("whenclause", [])
+            for item in clause["DefElem"]["arg"]["List"]["items"]]
+    handler = ".".join('"{}"'.format(part["String"]["sval"].replace('"', '""')) for part in create["funcname"])
+    return ("select supautils.create_event_trigger(%s, %s, %s, %s::regprocedure)",
+            (create["trigname"], create["eventname"], tags or None, handler + "()"))
 
 
 def run_file(conn: psycopg.Connection, name: str, text: str | list[Statement]) -> None:
     """Run one file's statements in the caller's transaction; a failure names the file and the line."""
     for statement in split_statements(text) if isinstance(text, str) else text:
         try:
-            conn.execute(statement.sql)
+            conn.execute(*_as_run(conn, statement))
         except psycopg.Error as e:
             position = int(e.diag.statement_position) if e.diag and e.diag.statement_position else None
             line = statement.line + (statement.sql[:position - 1].count("\n") if position else 0)

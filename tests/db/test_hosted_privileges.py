@@ -144,3 +144,42 @@ $$;
         conn.execute(f"drop table if exists public.probe_{unique} cascade")
         conn.execute(f"drop function if exists public.probe_{unique}_reset()")
         conn.execute("delete from supabase_migrations.schema_migrations where version = %s", (migration.version,))
+
+
+def test_event_triggers_as_supautils_allows_them(conn, tmp_path, unique):
+    """`postgres` creates and drops an event trigger on its own function in a migration (the runner has the
+    superuser make it, from names only); a trigger on a function postgres does not own is refused."""
+    name = f"probe_{unique}"
+    migration = _migration(tmp_path, "event_trigger", f"""
+create table public.{name}_log (tag text);
+create function public.{name}_note() returns event_trigger language plpgsql as $$
+begin
+  insert into public.{name}_log values (tg_tag);
+end $$;
+create event trigger {name} on ddl_command_end when tag in ('CREATE TABLE')
+  execute function public.{name}_note();
+""")
+    try:
+        apply_migration(conn, migration, on_warning=lambda m: None)
+        conn.execute(f"create table public.{name}_other (id int)")
+        assert conn.execute(f"select tag from public.{name}_log").fetchall() == [("CREATE TABLE",)]
+        owner = conn.execute("select evtowner::regrole::text from pg_event_trigger where evtname = %s",
+                             (name,)).fetchone()
+        assert owner == ("supabase_admin",)
+        refused = _migration(tmp_path, "event_trigger_foreign", f"create event trigger {name}_x on sql_drop "
+                                                                "execute function supautils.policy_command_end();")
+        with pytest.raises(MigrationError) as err:
+            apply_migration(conn, refused, on_warning=lambda m: None)
+        assert err.value.sqlstate == "42501"
+        dropped = _migration(tmp_path, "event_trigger_drop", f"drop event trigger if exists {name};")
+        apply_migration(conn, dropped, on_warning=lambda m: None)
+        assert conn.execute("select count(*) from pg_event_trigger where evtname = %s", (name,)).fetchone() == (0,)
+        conn.execute("delete from supabase_migrations.schema_migrations where version = %s", (dropped.version,))
+    finally:
+        conn.execute("select supautils.drop_event_trigger(%s, true)", (name,))
+        conn.execute(f"drop table if exists public.{name}_log, public.{name}_other")
+        conn.execute(f"drop function if exists public.{name}_note()")
+        conn.execute("delete from supabase_migrations.schema_migrations where version = %s", (migration.version,))
+    # outside the runner, as PostgreSQL itself: refused (only superusers create event triggers)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(f"create event trigger {name} on sql_drop execute function public.nothing()")

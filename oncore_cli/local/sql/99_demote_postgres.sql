@@ -130,7 +130,50 @@ begin
 end
 $$;
 
+-- supautils also lets `postgres` create event triggers, which PostgreSQL allows superusers only (and which no event
+-- trigger can watch). The migration runner turns a migration's CREATE/DROP EVENT TRIGGER into these calls: the
+-- trigger is made by the superuser, on a function `postgres` owns, from names only (no SQL text passes through).
+create function supautils.create_event_trigger(trigger_name name, event name, tags text[], handler regprocedure)
+returns void
+language plpgsql security definer
+set search_path = ''
+as $$
+begin
+  if session_user <> 'postgres' then
+    raise exception 'permission denied to create event trigger "%"', trigger_name using errcode = '42501';
+  end if;
+  if not exists (select from pg_catalog.pg_proc p where p.oid = handler and p.proowner = 'postgres'::regrole
+                 and p.prorettype = 'pg_catalog.event_trigger'::regtype) then
+    raise exception 'function % must return type event_trigger and belong to postgres', handler
+      using errcode = '42501';
+  end if;
+  execute pg_catalog.format('create event trigger %I on %I %s execute function %s', trigger_name, event,
+    case when tags is null then ''
+         else pg_catalog.format('when tag in (%s)',
+                                (select pg_catalog.string_agg(pg_catalog.quote_literal(t), ', ') from unnest(tags) t))
+    end, handler);
+end
+$$;
+
+create function supautils.drop_event_trigger(trigger_name name, missing_ok boolean) returns void
+language plpgsql security definer
+set search_path = ''
+as $$
+begin
+  if session_user <> 'postgres' or exists (
+       select from pg_catalog.pg_event_trigger e join pg_catalog.pg_proc p on p.oid = e.evtfoid
+       where e.evtname = trigger_name and p.proowner <> 'postgres'::regrole) then
+    raise exception 'must be owner of event trigger %', trigger_name using errcode = '42501';
+  end if;
+  execute pg_catalog.format('drop event trigger %s %I', case when missing_ok then 'if exists' else '' end,
+                            trigger_name);
+end
+$$;
+
 revoke all on all functions in schema supautils from public;
+grant usage on schema supautils to postgres;
+grant execute on function supautils.create_event_trigger(name, name, text[], regprocedure),
+  supautils.drop_event_trigger(name, boolean) to postgres;
 create event trigger supautils_policy_start on ddl_command_start
   when tag in ('CREATE POLICY', 'ALTER POLICY', 'DROP POLICY') execute function supautils.policy_command_start();
 create event trigger supautils_policy_end on ddl_command_end
