@@ -87,6 +87,7 @@ def push(ctx: typer.Context, db_url: DbUrlOpt = None,
         if bare and not dry_run:
             out.message("The database has no Supabase base schemas (auth, storage, API roles): applying them first.")
             migrate.bootstrap(conn)
+            conn.execute("set session authorization postgres")  # migrations run as hosted runs them
         directory = _migrations_dir(workdir)
         applied = migrate.migrate(conn, directory, dry_run=dry_run,
                                   on_apply=lambda m: out.message(f"Applying migration {m.path.name}..."))

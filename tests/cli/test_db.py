@@ -9,20 +9,21 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from oncore_cli.local.migrate import list_migrations, split_statements
+from oncore_cli.local.migrate import cli_statements, list_migrations
 from oncore_cli.local.paths import supabase_dir
 
 
 @pytest.fixture(scope="module")
-def bare_url(tmp_path_factory):
-    """A fresh PostgreSQL cluster with nothing in it: no Supabase roles, no auth schema, no history."""
+def bare(tmp_path_factory):
+    """A fresh PostgreSQL cluster with nothing in it (no Supabase roles, no auth schema, no history): its
+    superuser's conninfo, and the URL `postgres` will have once the bootstrap has made that role."""
     from oncore_cli.local.postgres import Cluster
 
     cluster = Cluster(tmp_path_factory.mktemp("bare") / "data")
     cluster.init()
     cluster.start()
     try:
-        yield cluster.url()
+        yield cluster.admin_conninfo(), cluster.url()
     finally:
         cluster.destroy()
 
@@ -42,27 +43,30 @@ def supabase(binary: Path, workdir: Path, *args: str) -> subprocess.CompletedPro
                           input="y\n")
 
 
-def test_push_on_bare_cluster_then_the_supabase_cli_takes_turns(oncore, bare_url, workdir, supabase_cli):
+def test_push_on_bare_cluster_then_the_supabase_cli_takes_turns(oncore, bare, workdir, supabase_cli):
+    admin_url, bare_url = bare
     versions = [m.version for m in list_migrations()]
-    status = oncore("db", "status", "--db-url", bare_url, "--json")
+    status = oncore("db", "status", "--db-url", admin_url, "--json")
     assert status.exit_code == 0, status
     assert [(s["version"], s["state"]) for s in status.json] == [(v, "pending") for v in versions]
 
-    dry = oncore("db", "push", "--db-url", bare_url, "--dry-run", "--json")
+    dry = oncore("db", "push", "--db-url", admin_url, "--dry-run", "--json")
     assert dry.json == {"dry_run": True, "bootstrap": True,
                         "would_apply": [f"{m.version}_{m.name}.sql" for m in list_migrations()]}, dry
-    with psycopg.connect(bare_url) as conn:  # the dry run wrote nothing
+    with psycopg.connect(admin_url) as conn:  # the dry run wrote nothing
         assert conn.execute("select to_regclass('supabase_migrations.schema_migrations')").fetchone()[0] is None
 
-    pushed = oncore("db", "push", "--db-url", bare_url)
+    pushed = oncore("db", "push", "--db-url", admin_url)
     assert pushed.exit_code == 0, pushed
     assert f"Applied {len(versions)} migrations." in pushed.stderr
     with psycopg.connect(bare_url) as conn:
         recorded = dict(conn.execute("select version, statements from supabase_migrations.schema_migrations"))
-    assert recorded == {m.version: split_statements(m.sql) for m in list_migrations()}
+        owner = conn.execute("select tableowner from pg_tables where tablename = 'shows'").fetchone()[0]
+    assert recorded == {m.version: cli_statements(m.path.read_text()) for m in list_migrations()}
+    assert owner == "postgres"  # migrations ran as the demoted postgres, as on hosted
     assert oncore("db", "push", "--db-url", bare_url).stderr.strip() == "Nothing to apply: the database is up to date."
 
-    url = bare_url + "?sslmode=disable"  # the CLI asks for TLS unless told; the local server has none
+    url = bare_url  # with sslmode=disable: the CLI asks for TLS unless told; the local server has none
     listed = supabase(supabase_cli, workdir, "migration", "list", "--db-url", url)
     assert listed.returncode == 0, listed.stderr
     rows = [[cell.strip(" `") for cell in line.split("|")] for line in listed.stdout.splitlines() if "|" in line]

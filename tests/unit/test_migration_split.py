@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oncore_cli.local.migrate import split_statements
+from oncore_cli.local.migrate import cli_statements as split_statements
 
 # (pieces as the CLI's state_test.go gives them; the split of their concatenation must be the pieces, trimmed)
 CASES = [
