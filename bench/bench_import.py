@@ -81,12 +81,12 @@ def main() -> None:
         stack = LocalStack(tmp_path / "home")
         info, _ = stack.start(port=0, db_port=0)
         try:
-            run(info, tmp_path)
+            run(info, tmp_path, stack.cluster.admin_conninfo())
         finally:
             stack.stop()
 
 
-def run(info, tmp: Path) -> None:
+def run(info, tmp: Path, admin_conninfo: str) -> None:
     headers = {"apikey": info.anon_key}
     session = httpx.post(f"{info.api_url}/auth/v1/signup", headers=headers,
                          json={"email": "bench@example.com", "password": "bench password 1"}).json()
@@ -98,7 +98,7 @@ def run(info, tmp: Path) -> None:
            "ONCORE_ACCESS_TOKEN": token, "NO_COLOR": "1"}
     # The figure is throughput, not the limit: this throwaway stack lifts the API role's statement timeout (8 s, as
     # on hosted Supabase) so that a loaded machine still finishes; the output says so.
-    with psycopg.connect(info.db_url, autocommit=True) as admin:
+    with psycopg.connect(admin_conninfo, autocommit=True) as admin:
         admin.execute("alter role authenticated set statement_timeout = '120s'")
         admin.execute("notify pgrst, 'reload schema'")
     time.sleep(1)
