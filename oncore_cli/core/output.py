@@ -97,6 +97,28 @@ class Output:
             return contextlib.nullcontext()
         return console(stderr=True).status(text)
 
+    def progress(self):
+        """A rich progress bar on an interactive stderr (not with --quiet), as a context manager yielding
+        `advance(label, total)`, which adds a task and returns its `step(n=1)`; elsewhere the steps do nothing."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def bar():
+            if self.quiet or not stdout_is_terminal(sys.stderr):
+                yield lambda label, total: (lambda n=1: None)
+                return
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          console=console(stderr=True), transient=True) as progress:
+                def advance(label: str, total: int):
+                    task = progress.add_task(label, total=total)
+                    return lambda n=1: progress.advance(task, n)
+
+                yield advance
+
+        return bar()
+
     # -- stdout -------------------------------------------------------------------------------------------
     def raw(self, text: str) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
