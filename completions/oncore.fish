@@ -16,7 +16,7 @@ end
 function __oncore_subcommands
     switch "$argv[1]"
         case ''
-            printf '%s\n' login logout whoami auth profiles orgs members venues shows local api completion
+            printf '%s\n' login logout whoami auth profiles orgs members venues shows advancing adv local api completion
         case 'login'
         case 'logout'
         case 'whoami'
@@ -51,13 +51,43 @@ function __oncore_subcommands
         case 'venues update'
         case 'venues delete'
         case 'shows'
-            printf '%s\n' list create show update delete export
+            printf '%s\n' list create show update delete export daysheet tourbook
         case 'shows list'
         case 'shows create'
         case 'shows show'
         case 'shows update'
         case 'shows delete'
         case 'shows export'
+        case 'shows daysheet'
+        case 'shows tourbook'
+        case 'advancing'
+            printf '%s\n' create list show status code history delete set edit join export docs
+        case 'advancing create'
+        case 'advancing list'
+        case 'advancing show'
+        case 'advancing status'
+        case 'advancing code'
+        case 'advancing history'
+        case 'advancing delete'
+        case 'advancing set'
+        case 'advancing edit'
+        case 'advancing join'
+        case 'advancing export'
+        case 'advancing docs'
+        case 'adv'
+            printf '%s\n' create list show status code history delete set edit join export docs
+        case 'adv create'
+        case 'adv list'
+        case 'adv show'
+        case 'adv status'
+        case 'adv code'
+        case 'adv history'
+        case 'adv delete'
+        case 'adv set'
+        case 'adv edit'
+        case 'adv join'
+        case 'adv export'
+        case 'adv docs'
         case 'local'
             printf '%s\n' start stop status reset logs mail
         case 'local start'
@@ -72,7 +102,7 @@ function __oncore_subcommands
 end
 
 complete -c oncore -f
-complete -c oncore -n "test (__oncore_path) = ''" -a 'login logout whoami auth profiles orgs members venues shows local api completion'
+complete -c oncore -n "test (__oncore_path) = ''" -a 'login logout whoami auth profiles orgs members venues shows advancing adv local api completion'
 complete -c oncore -n "test (__oncore_path) = ''" -l help
 complete -c oncore -n "test (__oncore_path) = ''" -l json
 complete -c oncore -n "test (__oncore_path) = ''" -l profile
@@ -194,7 +224,7 @@ complete -c oncore -n "test (__oncore_path) = 'venues delete'" -l help
 complete -c oncore -n "test (__oncore_path) = 'venues delete'" -l org
 complete -c oncore -n "test (__oncore_path) = 'venues delete'" -l yes
 complete -c oncore -n "test (__oncore_path) = 'venues delete'" -s y
-complete -c oncore -n "test (__oncore_path) = 'shows'" -a 'list create show update delete export'
+complete -c oncore -n "test (__oncore_path) = 'shows'" -a 'list create show update delete export daysheet tourbook'
 complete -c oncore -n "test (__oncore_path) = 'shows'" -l help
 complete -c oncore -n "test (__oncore_path) = 'shows list'" -l format
 complete -c oncore -n "test (__oncore_path) = 'shows list'" -l from
@@ -258,6 +288,125 @@ complete -c oncore -n "test (__oncore_path) = 'shows export'" -l to
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -l venue
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s O
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s f
+complete -c oncore -n "test (__oncore_path) = 'shows daysheet'" -l help
+complete -c oncore -n "test (__oncore_path) = 'shows daysheet'" -l org
+complete -c oncore -n "test (__oncore_path) = 'shows daysheet'" -l pdf
+complete -c oncore -n "test (__oncore_path) = 'shows tourbook'" -l from
+complete -c oncore -n "test (__oncore_path) = 'shows tourbook'" -l help
+complete -c oncore -n "test (__oncore_path) = 'shows tourbook'" -l org
+complete -c oncore -n "test (__oncore_path) = 'shows tourbook'" -l pdf
+complete -c oncore -n "test (__oncore_path) = 'shows tourbook'" -l status
+complete -c oncore -n "test (__oncore_path) = 'shows tourbook'" -l to
+complete -c oncore -n "test (__oncore_path) = 'advancing'" -a 'create list show status code history delete set edit join export docs'
+complete -c oncore -n "test (__oncore_path) = 'advancing'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing create'" -l expires
+complete -c oncore -n "test (__oncore_path) = 'advancing create'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing create'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing create'" -l org
+complete -c oncore -n "test (__oncore_path) = 'advancing create'" -l title
+complete -c oncore -n "test (__oncore_path) = 'advancing list'" -l format
+complete -c oncore -n "test (__oncore_path) = 'advancing list'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing list'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing list'" -l org
+complete -c oncore -n "test (__oncore_path) = 'advancing list'" -l show
+complete -c oncore -n "test (__oncore_path) = 'advancing list'" -l status
+complete -c oncore -n "test (__oncore_path) = 'advancing list'" -s o
+complete -c oncore -n "test (__oncore_path) = 'advancing show'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing show'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing show'" -l org
+complete -c oncore -n "test (__oncore_path) = 'advancing status'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing status'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing status'" -l org
+complete -c oncore -n "test (__oncore_path) = 'advancing code'" -l expires
+complete -c oncore -n "test (__oncore_path) = 'advancing code'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing code'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing code'" -l org
+complete -c oncore -n "test (__oncore_path) = 'advancing history'" -l format
+complete -c oncore -n "test (__oncore_path) = 'advancing history'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing history'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing history'" -l org
+complete -c oncore -n "test (__oncore_path) = 'advancing history'" -s o
+complete -c oncore -n "test (__oncore_path) = 'advancing delete'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing delete'" -l org
+complete -c oncore -n "test (__oncore_path) = 'advancing delete'" -l yes
+complete -c oncore -n "test (__oncore_path) = 'advancing delete'" -s y
+complete -c oncore -n "test (__oncore_path) = 'advancing set'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing set'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing set'" -l org
+complete -c oncore -n "test (__oncore_path) = 'advancing edit'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing edit'" -l org
+complete -c oncore -n "test (__oncore_path) = 'advancing join'" -l anon-key
+complete -c oncore -n "test (__oncore_path) = 'advancing join'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing join'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing join'" -l local
+complete -c oncore -n "test (__oncore_path) = 'advancing join'" -l url
+complete -c oncore -n "test (__oncore_path) = 'advancing export'" -l expires
+complete -c oncore -n "test (__oncore_path) = 'advancing export'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing export'" -l org
+complete -c oncore -n "test (__oncore_path) = 'advancing export'" -l pdf
+complete -c oncore -n "test (__oncore_path) = 'advancing export'" -l upload
+complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -l org
+complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -l output
+complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -l yes
+complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -s o
+complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -s y
+complete -c oncore -n "test (__oncore_path) = 'adv'" -a 'create list show status code history delete set edit join export docs'
+complete -c oncore -n "test (__oncore_path) = 'adv'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv create'" -l expires
+complete -c oncore -n "test (__oncore_path) = 'adv create'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv create'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv create'" -l org
+complete -c oncore -n "test (__oncore_path) = 'adv create'" -l title
+complete -c oncore -n "test (__oncore_path) = 'adv list'" -l format
+complete -c oncore -n "test (__oncore_path) = 'adv list'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv list'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv list'" -l org
+complete -c oncore -n "test (__oncore_path) = 'adv list'" -l show
+complete -c oncore -n "test (__oncore_path) = 'adv list'" -l status
+complete -c oncore -n "test (__oncore_path) = 'adv list'" -s o
+complete -c oncore -n "test (__oncore_path) = 'adv show'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv show'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv show'" -l org
+complete -c oncore -n "test (__oncore_path) = 'adv status'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv status'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv status'" -l org
+complete -c oncore -n "test (__oncore_path) = 'adv code'" -l expires
+complete -c oncore -n "test (__oncore_path) = 'adv code'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv code'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv code'" -l org
+complete -c oncore -n "test (__oncore_path) = 'adv history'" -l format
+complete -c oncore -n "test (__oncore_path) = 'adv history'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv history'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv history'" -l org
+complete -c oncore -n "test (__oncore_path) = 'adv history'" -s o
+complete -c oncore -n "test (__oncore_path) = 'adv delete'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv delete'" -l org
+complete -c oncore -n "test (__oncore_path) = 'adv delete'" -l yes
+complete -c oncore -n "test (__oncore_path) = 'adv delete'" -s y
+complete -c oncore -n "test (__oncore_path) = 'adv set'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv set'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv set'" -l org
+complete -c oncore -n "test (__oncore_path) = 'adv edit'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv edit'" -l org
+complete -c oncore -n "test (__oncore_path) = 'adv join'" -l anon-key
+complete -c oncore -n "test (__oncore_path) = 'adv join'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv join'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv join'" -l local
+complete -c oncore -n "test (__oncore_path) = 'adv join'" -l url
+complete -c oncore -n "test (__oncore_path) = 'adv export'" -l expires
+complete -c oncore -n "test (__oncore_path) = 'adv export'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv export'" -l org
+complete -c oncore -n "test (__oncore_path) = 'adv export'" -l pdf
+complete -c oncore -n "test (__oncore_path) = 'adv export'" -l upload
+complete -c oncore -n "test (__oncore_path) = 'adv docs'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv docs'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv docs'" -l org
+complete -c oncore -n "test (__oncore_path) = 'adv docs'" -l output
+complete -c oncore -n "test (__oncore_path) = 'adv docs'" -l yes
+complete -c oncore -n "test (__oncore_path) = 'adv docs'" -s o
+complete -c oncore -n "test (__oncore_path) = 'adv docs'" -s y
 complete -c oncore -n "test (__oncore_path) = 'local'" -a 'start stop status reset logs mail'
 complete -c oncore -n "test (__oncore_path) = 'local'" -l help
 complete -c oncore -n "test (__oncore_path) = 'local start'" -l db-port

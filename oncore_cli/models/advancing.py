@@ -21,12 +21,11 @@ MAX_INT = 2**31 - 1
 
 
 class Section(BaseModel):
-    """Fields common to every section. All optional: `set` and `edit` send only what changes."""
+    """A section's fields, all optional: `set` and `edit` send only what changes. Each section ends with `notes`."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     status: Optional[SectionStatus] = Field(None, description="open, submitted or confirmed (confirmed: members only)")
-    notes: Optional[str] = Field(None, description="free text")
 
     @classmethod
     def section_name(cls) -> str:
@@ -57,6 +56,7 @@ class Hospitality(Section):
     rider_items: Optional[list[Any]] = Field(None, description="list of rider items, each provided or struck")
     towels: Optional[dict[str, Any]] = Field(None, description="{bath, stage} counts")
     water: Optional[dict[str, Any]] = Field(None, description="{stage, dressing_room} bottle counts")
+    notes: Optional[str] = Field(None, description="free text")
 
 
 class Technical(Section):
@@ -69,6 +69,7 @@ class Technical(Section):
     rigging: Optional[dict[str, Any]] = Field(None, description="{points, max_load_kg, grid_height_m, motors}")
     lighting: Optional[dict[str, Any]] = Field(None, description="{house_rig, ld, followspots, haze}")
     documents: Optional[list[Any]] = Field(None, description="list of {name, version, date} (stage plot, input list)")
+    notes: Optional[str] = Field(None, description="free text")
 
 
 class Production(Section):
@@ -79,6 +80,7 @@ class Production(Section):
     merch: Optional[dict[str, Any]] = Field(None, description="{seller, soft_split, hard_split, location}")
     settlement: Optional[dict[str, Any]] = Field(None, description="{deal, guarantee, percentage, currency, by}")
     parking: Optional[dict[str, Any]] = Field(None, description="{buses, trucks, shore_power, permits}")
+    notes: Optional[str] = Field(None, description="free text")
 
 
 SECTIONS: dict[str, type[Section]] = {m.section_name(): m for m in (Hospitality, Technical, Production)}

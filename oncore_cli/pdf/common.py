@@ -82,10 +82,14 @@ def p(text: object, style: str = "cell") -> Paragraph:
     return Paragraph(escape("" if text is None else str(text)).replace("\n", "<br/>"), styles()[style])
 
 
+# Tables set their cells' font even around paragraphs: naming ours keeps Helvetica (not embedded) out of the file.
+TABLE_FONT = [("FONTNAME", (0, 0), (-1, -1), FONT)]
+
+
 def grid(rows: list[list], widths: list[float], *, header: bool = True, zebra: bool = False) -> Table:
     """A table that splits across pages and repeats its header row on each."""
     table = Table(rows, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
-    commands = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 4),
+    commands = [*TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 4),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 4), ("TOPPADDING", (0, 0), (-1, -1), 2.5),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5), ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE)]
     if header:
@@ -199,7 +203,8 @@ def build(story: list, *, title: str, footer: str, on_page=None) -> bytes:
 
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
-                            bottomMargin=16 * mm, title=title, author="oncore", creator="oncore")
+                            bottomMargin=16 * mm, title=title, author="oncore", creator="oncore",
+                            initialFontName=register_font())  # no page may name a font that is not embedded
     later = (lambda canvas, doc: on_page()) if on_page else (lambda canvas, doc: None)
     doc.build(story, onLaterPages=later, canvasmaker=numbered_canvas(footer))
     return buffer.getvalue()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepInFrame, Spacer, Table, TableStyle
 
-from oncore_cli.pdf.common import (MARGIN, PAGE, RULE, address, build, generated_text, grid, label, local_time, p,
+from oncore_cli.pdf.common import (MARGIN, PAGE, RULE, TABLE_FONT, address, build, generated_text, grid, label, local_time, p,
                                    place, value_text)
 
 WIDTH = PAGE[0] - 2 * MARGIN
@@ -27,7 +27,7 @@ def body(sheet: dict) -> list:
         rows.append([p(hhmm, "time"), p("+1" if next_day else "", "small"), p(item.get("label"), "timelabel")])
     if rows:
         times = Table(rows, colWidths=[24 * mm, 10 * mm, WIDTH - 34 * mm], hAlign="LEFT")
-        times.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
+        times.setStyle(TableStyle([*TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
                                    ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
         flow += [times, Spacer(0, 5 * mm)]
     else:
@@ -49,7 +49,7 @@ def body(sheet: dict) -> list:
     right = grid([[p("Contacts", "head"), p("", "head")]] + (people or [[p("—"), p("")]]),
                  [26 * mm, half - 26 * mm])
     columns = Table([[left, right]], colWidths=[half + 6 * mm, half], hAlign="LEFT")
-    columns.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    columns.setStyle(TableStyle([*TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                  ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
     flow.append(columns)
     notes = [text for text in (show.get("notes"), hospitality.get("notes"),
