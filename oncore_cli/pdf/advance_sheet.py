@@ -35,15 +35,15 @@ def schedule(sheet: dict) -> list:
     if not items:
         return []
     tz, day = sheet.get("timezone"), (sheet.get("show") or {}).get("date")
-    rows = [[p("Time", "head"), p("", "head"), p("What", "head")]]
+    rows = [["Time", "", "What"]]
     marked = False
     for item in items:
         hhmm, next_day = local_time(item.get("at"), tz, day)
         marked |= next_day
         extra = ", ".join(f"{label(k)}: {v}" for k, v in item.items() if k not in ("label", "at", "local_time"))
-        rows.append([p(hhmm), p("+1 day" if next_day else "", "small"),
-                     p(item.get("label") + (f" ({extra})" if extra else ""))])
-    out = [p(f"Schedule ({tz or 'UTC'})", "h2"), grid(rows, [22 * mm, 18 * mm, WIDTH - 40 * mm], zebra=True)]
+        rows.append([hhmm, "+1 day" if next_day else "", item.get("label") + (f" ({extra})" if extra else "")])
+    out = [p(f"Schedule ({tz or 'UTC'})", "h2"),
+           grid(rows, [22 * mm, 18 * mm, WIDTH - 40 * mm], zebra=True, muted_columns=(1,))]
     if marked:
         out.append(p("+1 day: after midnight, still part of this show day.", "small"))
     return out
@@ -53,8 +53,8 @@ def contacts(sheet: dict) -> list:
     people = [c for c in sheet.get("contacts") or [] if isinstance(c, dict)]
     if not people:
         return []
-    rows = [[p("Role", "head"), p("Name", "head"), p("Phone", "head"), p("E-mail", "head")]]
-    rows += [[p(label(c.get("role") or "")), p(c.get("name")), p(c.get("phone")), p(c.get("email"))] for c in people]
+    rows = [["Role", "Name", "Phone", "E-mail"]]
+    rows += [[label(c.get("role") or ""), c.get("name"), c.get("phone"), c.get("email")] for c in people]
     return [p("Contacts", "h2"), grid(rows, [0.2 * WIDTH, 0.28 * WIDTH, 0.2 * WIDTH, 0.32 * WIDTH])]
 
 
@@ -66,8 +66,8 @@ def section(sheet: dict, name: str) -> list:
     heading = p(f"{label(name)} — {status}", "h2")
     if not fields:
         return [KeepTogether([heading, p("Nothing agreed yet.", "label")])]
-    rows = [[p("Field", "head"), p("Agreed", "head")]] + [[p(label(k), "label"), p(v)] for k, v in fields]
-    return [heading, grid(rows, [0.25 * WIDTH, 0.75 * WIDTH])]
+    rows = [["Field", "Agreed"]] + [[label(k), v] for k, v in fields]
+    return [heading, grid(rows, [0.25 * WIDTH, 0.75 * WIDTH], muted_columns=(0,))]
 
 
 def guest_list(sheet: dict) -> list:
@@ -78,12 +78,12 @@ def guest_list(sheet: dict) -> list:
     heading = p(f"Guest list{f' — {count} spots' if count is not None else ''}", "h2")
     if not guests:
         return [heading]
-    rows = [[p(title, "head") for _, title, _ in GUEST_COLUMNS]]
+    rows = [[title for _, title, _ in GUEST_COLUMNS]]
     for guest in guests:
         if isinstance(guest, dict):
-            rows.append([p(guest.get(key)) for key, _, _ in GUEST_COLUMNS])
+            rows.append([guest.get(key) for key, _, _ in GUEST_COLUMNS])
         else:
-            rows.append([p(guest)] + [p("")] * (len(GUEST_COLUMNS) - 1))
+            rows.append([str(guest)] + [""] * (len(GUEST_COLUMNS) - 1))
     return [heading, grid(rows, [share * WIDTH for _, _, share in GUEST_COLUMNS], zebra=True)]
 
 
@@ -94,8 +94,8 @@ def notes(sheet: dict) -> list:
     parts = [(who, text) for who, text in parts if text]
     if not parts:
         return []
-    rows = [[p("From", "head"), p("Notes", "head")]] + [[p(who, "label"), p(text)] for who, text in parts]
-    return [p("Notes", "h2"), grid(rows, [0.2 * WIDTH, 0.8 * WIDTH])]
+    rows = [["From", "Notes"]] + [[who, text] for who, text in parts]
+    return [p("Notes", "h2"), grid(rows, [0.2 * WIDTH, 0.8 * WIDTH], muted_columns=(0,))]
 
 
 def story(sheet: dict) -> list:

@@ -84,16 +84,41 @@ def p(text: object, style: str = "cell") -> Paragraph:
 
 # Tables set their cells' font even around paragraphs: naming ours keeps Helvetica (not embedded) out of the file.
 TABLE_FONT = [("FONTNAME", (0, 0), (-1, -1), FONT)]
+PAD = 4
 
 
-def grid(rows: list[list], widths: list[float], *, header: bool = True, zebra: bool = False) -> Table:
-    """A table that splits across pages and repeats its header row on each."""
-    table = Table(rows, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
-    commands = [*TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 4),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 4), ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5), ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE)]
+def cell(value: object, width: float, size: float = 9):
+    """A table cell: plain text when every line fits the column (tables draw it directly, several times faster
+    than a paragraph), a wrapping paragraph otherwise."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        if hasattr(value, "wrap"):  # already a flowable
+            return value
+        value = str(value)
+    room = width - 2 * PAD
+    if all(stringWidth(line, FONT, size) <= room for line in value.split("\n")):
+        return value
+    return p(value, "cell" if size == 9 else "small")
+
+
+def grid(rows: list[list], widths: list[float], *, header: bool = True, zebra: bool = False,
+         muted_columns: tuple[int, ...] = (), right_columns: tuple[int, ...] = ()) -> Table:
+    """A table of plain values that splits across pages and repeats its header row on each."""
+    body = [[cell(v, w) for v, w in zip(row, widths)] for row in rows]
+    table = Table(body, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
+    commands = [*TABLE_FONT, ("FONTSIZE", (0, 0), (-1, -1), 9), ("LEADING", (0, 0), (-1, -1), 11.5),
+                ("TEXTCOLOR", (0, 0), (-1, -1), INK), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), PAD), ("RIGHTPADDING", (0, 0), (-1, -1), PAD),
+                ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE)]
+    commands += [("TEXTCOLOR", (c, 0), (c, -1), MUTED) for c in muted_columns]
+    commands += [("ALIGN", (c, 0), (c, -1), "RIGHT") for c in right_columns]
     if header:
-        commands += [("BACKGROUND", (0, 0), (-1, 0), SHADE), ("LINEBELOW", (0, 0), (-1, 0), 0.6, MUTED)]
+        commands += [("BACKGROUND", (0, 0), (-1, 0), SHADE), ("LINEBELOW", (0, 0), (-1, 0), 0.6, MUTED),
+                     ("TEXTCOLOR", (0, 0), (-1, 0), MUTED), ("FONTSIZE", (0, 0), (-1, 0), 8.5)]
     if zebra:
         commands += [("BACKGROUND", (0, i), (-1, i), SHADE) for i in range(2 if header else 1, len(rows), 2)]
     table.setStyle(TableStyle(commands))
@@ -101,7 +126,7 @@ def grid(rows: list[list], widths: list[float], *, header: bool = True, zebra: b
 
 
 LABELS = {"pa": "PA", "foh": "FOH", "iem": "IEM", "ld": "LD", "plus_ones": "+1", "width_m": "Width (m)",
-          "depth_m": "Depth (m)", "height_m": "Height (m)", "distance_m": "Distance (m)", "dr": "DR"}
+          "depth_m": "Depth (m)", "height_m": "Height (m)", "distance_m": "Distance (m)"}
 
 
 def label(field: str) -> str:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepInFrame, Spacer, Table, TableStyle
 
-from oncore_cli.pdf.common import (MARGIN, PAGE, RULE, TABLE_FONT, address, build, generated_text, grid, label, local_time, p,
-                                   place, value_text)
+from oncore_cli.pdf.common import (INK, MARGIN, MUTED, PAGE, RULE, TABLE_FONT, address, build, cell, generated_text,
+                                   grid, label, local_time, p, place, value_text)
 
 WIDTH = PAGE[0] - 2 * MARGIN
 HEIGHT = PAGE[1] - MARGIN - 16 * mm
@@ -24,10 +24,13 @@ def body(sheet: dict) -> list:
     rows = []
     for item in sheet.get("schedule") or []:
         hhmm, next_day = local_time(item.get("at"), tz, show.get("date"))
-        rows.append([p(hhmm, "time"), p("+1" if next_day else "", "small"), p(item.get("label"), "timelabel")])
+        rows.append([hhmm, "+1" if next_day else "", cell(item.get("label"), WIDTH - 34 * mm, 13)])
     if rows:
         times = Table(rows, colWidths=[24 * mm, 10 * mm, WIDTH - 34 * mm], hAlign="LEFT")
-        times.setStyle(TableStyle([*TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
+        times.setStyle(TableStyle([*TABLE_FONT, ("FONTSIZE", (0, 0), (0, -1), 15), ("LEADING", (0, 0), (-1, -1), 18),
+                                   ("FONTSIZE", (1, 0), (1, -1), 7.5), ("TEXTCOLOR", (1, 0), (1, -1), MUTED),
+                                   ("FONTSIZE", (2, 0), (2, -1), 13), ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+                                   ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
                                    ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
         flow += [times, Spacer(0, 5 * mm)]
     else:
@@ -40,14 +43,12 @@ def body(sheet: dict) -> list:
              ("Guest list", hospitality.get("guest_count")),
              ("Catering", value_text(hospitality.get("catering"))),
              ("Parking", value_text((sheet.get("production") or {}).get("parking")))]
-    facts = [[p(k, "label"), p(v)] for k, v in facts if v not in (None, "")]
-    people = [[p(label(c.get("role") or ""), "label"),
-               p("\n".join(x for x in (c.get("name"), c.get("phone"), c.get("email")) if x))]
+    facts = [[k, v] for k, v in facts if v not in (None, "")]
+    people = [[label(c.get("role") or ""), "\n".join(x for x in (c.get("name"), c.get("phone"), c.get("email")) if x)]
               for c in sheet.get("contacts") or [] if isinstance(c, dict)]
     half = (WIDTH - 6 * mm) / 2
-    left = grid([[p("Where", "head"), p("", "head")]] + facts, [24 * mm, half - 24 * mm])
-    right = grid([[p("Contacts", "head"), p("", "head")]] + (people or [[p("—"), p("")]]),
-                 [26 * mm, half - 26 * mm])
+    left = grid([["Where", ""]] + facts, [24 * mm, half - 24 * mm], muted_columns=(0,))
+    right = grid([["Contacts", ""]] + (people or [["—", ""]]), [26 * mm, half - 26 * mm], muted_columns=(0,))
     columns = Table([[left, right]], colWidths=[half + 6 * mm, half], hAlign="LEFT")
     columns.setStyle(TableStyle([*TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                  ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))

@@ -26,16 +26,15 @@ def contents(sheets: list[dict], title: str) -> list:
     rows = []
     for number, sheet in enumerate(sheets, start=first):
         show, venue = sheet.get("show") or {}, sheet.get("venue") or {}
-        rows.append([p(show.get("date")), p(venue.get("name") or "—"), p(venue.get("city")),
-                     p(sheet.get("timezone")), p(str(number), "right")])
+        rows.append([show.get("date"), venue.get("name") or "—", venue.get("city"), sheet.get("timezone"), str(number)])
     flow = [p(title, "title"), p(f"{len(sheets)} show{'s' if len(sheets) != 1 else ''}", "subtitle"),
             Spacer(0, 5 * mm)]
     widths = [24 * mm, WIDTH - 24 * mm - 40 * mm - 38 * mm - 14 * mm, 40 * mm, 38 * mm, 14 * mm]
-    head = [p("Date", "head"), p("Venue", "head"), p("City", "head"), p("Time zone", "head"), p("Page", "head")]
+    head = ["Date", "Venue", "City", "Time zone", "Page"]
     for start in range(0, max(len(rows), 1), CONTENTS_ROWS):
         if start:
             flow.append(PageBreak())
-        flow.append(grid([head] + rows[start:start + CONTENTS_ROWS], widths, zebra=True))
+        flow.append(grid([head] + rows[start:start + CONTENTS_ROWS], widths, zebra=True, right_columns=(4,)))
     return flow
 
 

@@ -96,3 +96,11 @@ def test_tour_book_has_contents_then_a_page_per_show():
     assert "2026-08-08" in pages[-1]  # the 100th show on the last page
     last_contents = pages[first - 1]
     assert "2026-08-08" in last_contents and str(len(pages)) in last_contents.split("2026-08-08")[1]
+
+
+def test_long_values_wrap_inside_their_column():
+    doc = sheet(3)
+    doc["hospitality"]["notes"] = " ".join(f"Zürich-word{i}" for i in range(120)) + " THE-END"
+    text = "\n".join(read(render_advance_sheet(doc)))
+    assert "Zürich-word0" in text and "Zürich-word119" in text and "THE-END" in text
+    assert max(len(line) for line in text.splitlines()) < 160  # wrapped, not one line running off the page
