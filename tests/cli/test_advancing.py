@@ -220,3 +220,18 @@ def test_status_list_history_delete(oncore, session, tokyo):
     assert oncore("advancing", "delete", second["session_id"], "--yes").exit_code == 0
     assert oncore("adv", "show", "2026-05-01", "--json").json["session"]["id"] == sid
     one_line_error(oncore("advancing", "create", tokyo["id"], "--expires", "forever"), 2, "bad --expires")
+
+
+def test_show_json_imports_neither_reportlab_nor_the_stack(oncore, session):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ONCORE_ACCESS_TOKEN": oncore("auth", "token").stdout.strip()}
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "oncore_cli", "advancing", "show",
+                           session["session_id"][:8], "--json"], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert '"guest_count": null' in proc.stdout or '"guest_count":null' in proc.stdout
+    modules = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "oncore_cli.commands.advancing" in modules  # the check sees our own imports
+    assert not {m for m in modules if m.startswith(("reportlab", "oncore_cli.local", "oncore_cli.pdf", "supabase"))}
