@@ -233,5 +233,5 @@ def test_show_json_imports_neither_reportlab_nor_the_stack(oncore, session):
     assert proc.returncode == 0, proc.stderr
     assert '"guest_count": null' in proc.stdout or '"guest_count":null' in proc.stdout
     modules = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
-    assert "oncore_cli.commands.advancing" in modules  # the check sees our own imports
+    assert "oncore_cli.services.advancing" in modules  # the check sees our own imports
     assert not {m for m in modules if m.startswith(("reportlab", "oncore_cli.local", "oncore_cli.pdf", "supabase"))}
