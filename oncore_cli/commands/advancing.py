@@ -458,7 +458,7 @@ def export(ctx: typer.Context, session: SessionArg,
     if upload:
         from oncore_cli.commands.advancing_docs import upload_sheet
 
-        upload_sheet(app_, sheet, data, int(length.total_seconds()))
+        upload_sheet(app_, sheet, data, int(length.total_seconds()), to_stderr=pdf == "-")
 
 
 def write_output(target: str, data: bytes, app_: App) -> None:
