@@ -323,12 +323,16 @@ def history(ctx: typer.Context, session: SessionArg, org: OrgOpt = None, json: J
     names = _actor_names(app_, {"organization": {"id": found["org_id"]}}, entries)
     rows = [{**e, "when": _when(e["created_at"], found.get("timezone")), "by": names(e),
              "what": "; ".join(f"{k}: {_short(v.get('old'), 20)} → {_short(v.get('new'), 30)}"
-                               for k, v in (e.get("changes") or {}).items()
-                               if k not in ("updated_at", "updated_by", "id", "org_id", "session_id")
-                               and isinstance(v, dict))}
+                               for k, v in (e.get("changes") or {}).items() if _worth_showing(k, v))}
             for e in entries]
     out.rows(rows, [Column("when", "When"), Column("by", "By"), Column("action", "Action"),
                     Column("entity", "On"), Column("what", "Changes")], empty="no activity yet")
+
+
+def _worth_showing(field: str, change) -> bool:
+    """Fields a person reads in a timeline: not ids, stamps or bookkeeping columns."""
+    return isinstance(change, dict) and field != "id" and not field.endswith(("_id", "_by")) \
+        and field not in ("created_at", "updated_at")
 
 
 # -- delete ------------------------------------------------------------------------------------------------------
