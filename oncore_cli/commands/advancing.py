@@ -36,8 +36,8 @@ def _org_filter(app_: App, org: str | None) -> str | None:
     return app_.org(org).id if (org or app_.settings.org) else None
 
 
-def _session(app_: App, ref: str, org: str | None = None) -> dict:
-    return _service(app_).resolve(ref, org_id=_org_filter(app_, org))
+def _session(app_: App, ref: str, org: str | None = None, with_show: bool = True) -> dict:
+    return _service(app_).resolve(ref, org_id=_org_filter(app_, org), with_show=with_show)
 
 
 def _when(value: str | None, tz_name: str | None = None) -> str:
@@ -172,11 +172,10 @@ def show(ctx: typer.Context, session: SessionArg, org: OrgOpt = None, json: Json
 
 
 def run_show(ref: str, org: str | None, out, app_: App) -> None:
-    from oncore_cli.models.advancing import SECTIONS
     from oncore_cli.services.advancing import last_changes
 
     service = _service(app_)
-    found = _session(app_, ref, org)
+    found = _session(app_, ref, org, with_show=False)
     sheet = service.sheet(found["id"])
     changes = last_changes(service.history(found["id"]))
     names = _actor_names(app_, sheet, changes.values())
@@ -187,6 +186,7 @@ def run_show(ref: str, org: str | None, out, app_: App) -> None:
         out.item(sheet, [])
         return
     from oncore_cli.core.output import Column
+    from oncore_cli.models.advancing import SECTIONS
 
     tz = sheet.get("timezone")
     venue = sheet.get("venue") or {}

@@ -15,8 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from oncore_cli.core.errors import UsageError
 
 SectionStatus = Literal["open", "submitted", "confirmed"]
-SESSION_STATUSES: tuple[str, ...] = ("draft", "sent", "in_progress", "confirmed")
-SECTION_STATUSES: tuple[str, ...] = ("open", "submitted", "confirmed")
 MAX_INT = 2**31 - 1
 
 

@@ -12,12 +12,14 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from oncore_cli.core.errors import AuthError, NotFoundError, UsageError
-from oncore_cli.models.advancing import SESSION_STATUSES, SECTIONS, validate
 from oncore_cli.services.lookup import is_uuid, pick
 
 if TYPE_CHECKING:
     from oncore_cli.core.client import Api
 
+# Mirrors of the enums in models/advancing.py, kept here so reading a session does not import pydantic.
+SESSION_STATUSES = ("draft", "sent", "in_progress", "confirmed")
+SECTION_NAMES = ("hospitality", "technical", "production")
 SESSION_FIELDS = "id,org_id,show_id,status,title,code_expires_at,code_rotated_at,created_at,updated_at"
 SHOW_FIELDS = "id,org_id,venue_id,date,status,title"
 _DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$", re.I)
@@ -62,6 +64,7 @@ class AdvancingService:
         return self._with_shows(self.api.select("advancing_sessions", params))
 
     def _with_shows(self, rows: list[dict]) -> list[dict]:
+        """Each session with its show's date and title and its venue's name, city and time zone."""
         show_ids = sorted({r["show_id"] for r in rows})
         shows = {s["id"]: s for s in self.api.select(
             "shows", {"select": SHOW_FIELDS, "id": f"in.({','.join(show_ids)})"})} if show_ids else {}
@@ -76,21 +79,30 @@ class AdvancingService:
         rows.sort(key=lambda r: (r.get("show_date") or "", r.get("created_at") or ""))
         return rows
 
-    def resolve(self, ref: str, *, org_id: str | None = None) -> dict:
+    def resolve(self, ref: str, *, org_id: str | None = None, with_show: bool = True) -> dict:
         """SESSION as a user types it: a session id or unique prefix, or the show (id, prefix, date or
-        DATE@VENUE) when that show has exactly one session."""
+        DATE@VENUE) when that show has exactly one session. `with_show=False` skips reading the show and venue
+        when the session id alone was enough (callers that read the advance sheet get them there)."""
         ref = ref.strip()
+        finish = self._with_shows if with_show else (lambda found: found)
         if is_uuid(ref):
             rows = self.api.select("advancing_sessions", {"select": SESSION_FIELDS, "id": f"eq.{ref}"})
             if rows:
-                return self._with_shows(rows)[0]
+                return finish(rows)[0]
             return self._one_of_show(self.sessions(show_id=ref, org_id=org_id), ref)
-        rows = self.sessions(org_id=org_id)
+        params = [("select", SESSION_FIELDS), ("order", "created_at.asc")]
+        if org_id:
+            params.append(("org_id", f"eq.{org_id}"))
+        rows = self.api.select("advancing_sessions", params)
         try:
-            return pick(rows, ref, noun="advancing session", keys=(), label=_label,
-                        list_hint="oncore advancing list")
+            found = pick(rows, ref, noun="advancing session", keys=(), label=lambda r: r["id"][:8],
+                         list_hint="oncore advancing list")
+            return finish([found])[0]
         except NotFoundError:
             pass
+        except UsageError:  # ambiguous prefix: name the candidates by show
+            pick(self._with_shows(rows), ref, noun="advancing session", keys=(), label=_label)
+        rows = self._with_shows(rows)
         day, _, venue = ref.partition("@")
         by_show = [r for r in rows if r["show_id"].lower().startswith(ref.lower())] if len(ref) >= 4 else []
         if not by_show:
@@ -132,6 +144,8 @@ class AdvancingService:
         return self.api.rpc("get_advance_sheet", {"session_id": session_id})
 
     def submit(self, section: str, session_id: str, data: dict[str, Any]) -> dict:
+        from oncore_cli.models.advancing import validate
+
         validate(section, data)
         return self.api.rpc(f"submit_{section}", {"session_id": session_id, "data": data})
 
@@ -154,7 +168,7 @@ def last_changes(history: list[dict]) -> dict[str, dict]:
     """Per section, the newest activity entry that touched it: {section: {at, actor_id, actor_kind, fields}}."""
     found: dict[str, dict] = {}
     for entry in history:
-        if entry.get("entity") in SECTIONS:
+        if entry.get("entity") in SECTION_NAMES:
             fields = sorted(k for k in (entry.get("changes") or {}) if k not in ("updated_at", "updated_by"))
             found[entry["entity"]] = {"at": entry["created_at"], "actor_id": entry.get("actor_id"),
                                       "actor_kind": entry.get("actor_kind"), "action": entry.get("action"),
