@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import logged_in_stack, oncore, wall  # noqa: E402
+from harness import cpu, logged_in_stack, oncore, wall  # noqa: E402
 
 
 def main() -> None:
@@ -44,15 +44,19 @@ def main() -> None:
         heavy = [name for name in ("reportlab", "oncore_cli.local", "oncore_cli.pdf", "supabase", "httpx")
                  if f" {name}" in imported]
         wall(anchor_cmd, env), wall(show_cmd, env)  # warm caches
-        anchor, timed = [], []
+        anchor, timed, anchor_cpu, timed_cpu = [], [], [], []
         for _ in range(args.runs):
             anchor.append(wall(anchor_cmd, env))
             timed.append(wall(show_cmd, env))
+            anchor_cpu.append(cpu(anchor_cmd, env))
+            timed_cpu.append(cpu(show_cmd, env))
     a, o = statistics.median(anchor), statistics.median(timed)
     print(f"runs: {args.runs} each, median wall time; local stack at {info.api_url}")
     print(f"  python -c 'import typer'              {a * 1000:7.1f} ms   (anchor)")
     print(f"  oncore advancing show SESSION --json  {o * 1000:7.1f} ms")
     print(f"  ratio                                 {o / a:7.2f}x   (goal <= 4.00x: {'met' if o / a <= 4 else 'NOT met'})")
+    ac, oc = statistics.median(anchor_cpu), statistics.median(timed_cpu)
+    print(f"  CPU (user+sys): anchor {ac * 1000:.1f} ms, advancing show {oc * 1000:.1f} ms, ratio {oc / ac:.2f}x")
     print(f"  heavy modules imported: {', '.join(heavy) or 'none (no reportlab, no local stack, no supabase/httpx)'}")
     print(f"reproduce: python bench/bench_advancing_show.py --runs {args.runs}")
 

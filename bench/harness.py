@@ -22,6 +22,16 @@ def wall(cmd: list[str], env: dict) -> float:
     return time.perf_counter() - start
 
 
+def cpu(cmd: list[str], env: dict) -> float:
+    """CPU seconds (user + system) the command used: a figure a busy machine moves far less than wall time."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def oncore(env: dict, *args: str, input: str | None = None) -> str:
     proc = subprocess.run([sys.executable, "-m", "oncore_cli", *args], env=env, input=input, text=True,
                           capture_output=True)

@@ -37,7 +37,8 @@ def _org_filter(app_: App, org: str | None) -> str | None:
 
 
 def _session(app_: App, ref: str, org: str | None = None, with_show: bool = True) -> dict:
-    return _service(app_).resolve(ref, org_id=_org_filter(app_, org), with_show=with_show)
+    """SESSION among every session the user can read (ids are unique across organizations); --org narrows it."""
+    return _service(app_).resolve(ref, org_id=app_.org(org).id if org else None, with_show=with_show)
 
 
 def _when(value: str | None, tz_name: str | None = None) -> str:
