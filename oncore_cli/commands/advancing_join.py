@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from oncore_cli.core.errors import AuthError, ConflictError, NotFoundError, OncoreError, UsageError
+from oncore_cli.core.errors import AuthError, ConflictError, NotFoundError, NotLoggedIn, OncoreError
 
 if TYPE_CHECKING:
     from oncore_cli.core.context import App
@@ -29,7 +29,7 @@ def run_join(opts: JoinOptions, app_: App) -> None:
     from oncore_cli.commands.auth import LoginOptions, _server
     from oncore_cli.core import config as cfg
     from oncore_cli.core.client import Api, session_from_payload
-    from oncore_cli.services.advancing import AdvancingService, normalise_code
+    from oncore_cli.services.advancing import normalise_code
 
     code = normalise_code(opts.code)
     profile_name = app_.profile_flag or f"venue-{code[:4].lower()}"
@@ -43,20 +43,22 @@ def run_join(opts: JoinOptions, app_: App) -> None:
                             service_role_key=None)
     api = Api(settings, app_.credentials)
     try:
+        # A re-join (after a rotation) keeps the profile's anonymous user, so its wrong attempts stay counted.
         session = app_.credentials.get(profile_name) if stored and stored.url == url else None
-        if session is None:  # a new guest; a re-join (after a rotation) keeps the same anonymous user
+        try:
+            if session is None:
+                raise NotLoggedIn()
+            api.use(session)
+            claimed = _claim(api, code)
+        except NotLoggedIn:  # a new guest, or one whose guest session ended: sign in anew
             with app_.output.status("Signing in as a guest"):
                 response = api.gotrue().sign_in_anonymously()
-            session = session_from_payload(response.session.model_dump(mode="json"))
-            api._session, api._loaded = session, True
-        try:
-            claimed = AdvancingService(api).claim(code)
-        except OncoreError as e:
-            raise _claim_error(e) from None
+            api.use(session_from_payload(response.session.model_dump(mode="json")))
+            claimed = _claim(api, code)
         # Only now is anything written: the profile, then the guest's tokens.
         config.profiles[profile_name] = cfg.Profile(profile_name, url=url, anon_key=key)
         app_.save_config()
-        app_.credentials.set(profile_name, api.session() or session)
+        app_.credentials.set(profile_name, api.session())
     finally:
         api.close()
     if opts.json or app_.fmt == "json":
@@ -66,6 +68,15 @@ def run_join(opts: JoinOptions, app_: App) -> None:
     app_.output.message(f"Joined advancing session {claimed['session_id'][:8]} as a venue guest until "
                         f"{claimed['expires_at'][:16].replace('T', ' ')} UTC (profile {profile_name}).")
     app_.output.message(f"Next: oncore --profile {profile_name} advancing show {claimed['session_id'][:8]}")
+
+
+def _claim(api, code: str) -> dict:
+    from oncore_cli.services.advancing import AdvancingService
+
+    try:
+        return AdvancingService(api).claim(code)
+    except OncoreError as e:
+        raise _claim_error(e) from None
 
 
 def _claim_error(e: OncoreError) -> OncoreError:
@@ -78,6 +89,4 @@ def _claim_error(e: OncoreError) -> OncoreError:
         return AuthError("this access code has expired: ask the tour for a new one")
     if isinstance(e, NotFoundError) or "not valid" in text:
         return NotFoundError("wrong access code: check it with the tour (letters and digits, e.g. ABCD-EFGH-JKMN)")
-    if isinstance(e, UsageError):
-        return e
     return e
