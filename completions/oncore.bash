@@ -14,13 +14,15 @@ _oncore_subcommands() {
         "profiles use") echo "" ;;
         "profiles show") echo "" ;;
         "profiles remove") echo "" ;;
-        "orgs") echo "list create show use rename delete" ;;
+        "orgs") echo "list create show use rename delete invitations accept" ;;
         "orgs list") echo "" ;;
         "orgs create") echo "" ;;
         "orgs show") echo "" ;;
         "orgs use") echo "" ;;
         "orgs rename") echo "" ;;
         "orgs delete") echo "" ;;
+        "orgs invitations") echo "" ;;
+        "orgs accept") echo "" ;;
         "members") echo "list add set-role remove" ;;
         "members list") echo "" ;;
         "members add") echo "" ;;
@@ -99,6 +101,8 @@ _oncore_options() {
         "orgs use") echo "--help" ;;
         "orgs rename") echo "--help --json --slug" ;;
         "orgs delete") echo "--help --yes -y" ;;
+        "orgs invitations") echo "--format --help --json -o" ;;
+        "orgs accept") echo "--help --json" ;;
         "members") echo "--help" ;;
         "members list") echo "--format --help --json --org -o" ;;
         "members add") echo "--help --json --org --role -r" ;;

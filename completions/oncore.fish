@@ -30,13 +30,15 @@ function __oncore_subcommands
         case 'profiles show'
         case 'profiles remove'
         case 'orgs'
-            printf '%s\n' list create show use rename delete
+            printf '%s\n' list create show use rename delete invitations accept
         case 'orgs list'
         case 'orgs create'
         case 'orgs show'
         case 'orgs use'
         case 'orgs rename'
         case 'orgs delete'
+        case 'orgs invitations'
+        case 'orgs accept'
         case 'members'
             printf '%s\n' list add set-role remove
         case 'members list'
@@ -138,7 +140,7 @@ complete -c oncore -n "test (__oncore_path) = 'profiles show'" -l json
 complete -c oncore -n "test (__oncore_path) = 'profiles remove'" -l help
 complete -c oncore -n "test (__oncore_path) = 'profiles remove'" -l yes
 complete -c oncore -n "test (__oncore_path) = 'profiles remove'" -s y
-complete -c oncore -n "test (__oncore_path) = 'orgs'" -a 'list create show use rename delete'
+complete -c oncore -n "test (__oncore_path) = 'orgs'" -a 'list create show use rename delete invitations accept'
 complete -c oncore -n "test (__oncore_path) = 'orgs'" -l help
 complete -c oncore -n "test (__oncore_path) = 'orgs list'" -l format
 complete -c oncore -n "test (__oncore_path) = 'orgs list'" -l help
@@ -158,6 +160,12 @@ complete -c oncore -n "test (__oncore_path) = 'orgs rename'" -l slug
 complete -c oncore -n "test (__oncore_path) = 'orgs delete'" -l help
 complete -c oncore -n "test (__oncore_path) = 'orgs delete'" -l yes
 complete -c oncore -n "test (__oncore_path) = 'orgs delete'" -s y
+complete -c oncore -n "test (__oncore_path) = 'orgs invitations'" -l format
+complete -c oncore -n "test (__oncore_path) = 'orgs invitations'" -l help
+complete -c oncore -n "test (__oncore_path) = 'orgs invitations'" -l json
+complete -c oncore -n "test (__oncore_path) = 'orgs invitations'" -s o
+complete -c oncore -n "test (__oncore_path) = 'orgs accept'" -l help
+complete -c oncore -n "test (__oncore_path) = 'orgs accept'" -l json
 complete -c oncore -n "test (__oncore_path) = 'members'" -a 'list add set-role remove'
 complete -c oncore -n "test (__oncore_path) = 'members'" -l help
 complete -c oncore -n "test (__oncore_path) = 'members list'" -l format

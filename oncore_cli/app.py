@@ -17,7 +17,7 @@ COMMANDS = {
     "whoami": ("oncore_cli.commands.auth", "whoami", "Show who you are logged in as, and where."),
     "auth": ("oncore_cli.commands.auth", "app", "Access token for scripts (auth token)."),
     "profiles": ("oncore_cli.commands.profiles", "app", "Named connections: URL, anon key, default org."),
-    "orgs": ("oncore_cli.commands.orgs", "app", "Organizations: list, create, show, use, rename, delete."),
+    "orgs": ("oncore_cli.commands.orgs", "app", "Organizations: list, create, show, use, rename, delete; invitations."),
     "members": ("oncore_cli.commands.members", "app", "Members of an organization and their roles."),
     "venues": ("oncore_cli.commands.venues", "app", "Venues: list, create, show, update, delete."),
     "shows": ("oncore_cli.commands.shows", "app", "Shows: list, create, show, update, delete, export."),

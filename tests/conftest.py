@@ -16,13 +16,19 @@ def stack_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("oh")
 
 
+# The whole suite signs users up and in from 127.0.0.1 through one gateway: its auth limits are raised (the limits
+# themselves are tested on a gateway with supabase/config.toml's values, tests/gateway/test_security_throttle.py).
+SHARED_STACK_RATE_LIMITS = {"anonymous_users": 1e6, "token_refresh": 1e6, "sign_in_sign_ups": 1e6,
+                            "token_verifications": 1e6, "max_frequency": 0}
+
+
 @pytest.fixture(scope="session")
 def stack(stack_home: Path):
     """The running local stack (StackInfo): api_url, db_url, anon_key, service_role_key, jwt_secret."""
     from oncore_cli.local.stack import LocalStack
 
     local = LocalStack(stack_home)
-    info, _ = local.start(port=0, db_port=0)
+    info, _ = local.start(port=0, db_port=0, rate_limits=SHARED_STACK_RATE_LIMITS)
     try:
         yield info
     finally:

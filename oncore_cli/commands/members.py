@@ -51,14 +51,20 @@ def run_list(opts: MemberOptions, app_: App) -> None:
     from oncore_cli.services.orgs import OrganizationService
 
     found = app_.org(opts.org)
-    rows = [m.data() for m in OrganizationService(app_.api).members(found)]
+    service = OrganizationService(app_.api)
+    rows = [m.data() for m in service.members(found)]
     app_.output.with_format(opts.fmt, opts.json).rows(rows, _columns())
+    pending = service.pending(found)
+    if pending:  # invited, not members yet: said on stderr, so the list itself stays the members
+        app_.output.message("Invited, not yet accepted: " + ", ".join(f"{i.email} ({i.role})" for i in pending))
 
 
 @app.command("add")
-def add(ctx: typer.Context, email: Annotated[str, typer.Argument(metavar="EMAIL", help="E-mail of an existing account.")],
+def add(ctx: typer.Context, email: Annotated[str, typer.Argument(metavar="EMAIL", help="Their e-mail address.")],
         role: RoleOpt = "member", org: OrgOpt = None, json: JsonOpt = False) -> None:
-    """Add someone with an account to the organization (admins and owners).
+    """Invite someone to the organization (admins and owners); they join with `oncore orgs accept`.
+
+    The invitation waits until they sign in with that (confirmed) address and accept it; nobody is added unasked.
 
     \b
     Examples:
@@ -68,14 +74,17 @@ def add(ctx: typer.Context, email: Annotated[str, typer.Argument(metavar="EMAIL"
 
 
 def run_add(opts: MemberOptions, app_: App) -> None:
+    from oncore_cli.core.output import Column
     from oncore_cli.services.orgs import OrganizationService, check_role
 
     check_role(opts.role)
     found = app_.org(opts.org)
-    member = OrganizationService(app_.api).add_member(found, opts.member, opts.role)
-    app_.output.message(f"Added {member.email} to {found.slug} as {member.role}.")
+    invitation = OrganizationService(app_.api).add_member(found, opts.member, opts.role)
+    app_.output.message(f"Invited {invitation.email} to {found.slug} as {invitation.role}; they join with "
+                        f"`oncore orgs accept {found.slug}`.")
     if opts.json or app_.fmt == "json":  # the command's --json or the global one
-        app_.output.with_format(None, True).item(member.data(), _columns())
+        columns = [Column("email", "Email"), Column("role", "Role"), Column("org_slug", "Organization")]
+        app_.output.with_format(None, True).item(invitation.data(), columns)
 
 
 @app.command("set-role")

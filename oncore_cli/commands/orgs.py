@@ -1,4 +1,4 @@
-"""orgs list|create|show|use|rename|delete."""
+"""orgs list|create|show|use|rename|delete|invitations|accept."""
 
 from __future__ import annotations
 
@@ -179,3 +179,50 @@ def run_delete(opts: OrgOptions, app_: App) -> None:
         profile.org = None
         app_.save_config()
     app_.output.message(f"Deleted {found.name} ({found.slug}).")
+
+
+@app.command("invitations")
+def invitations(ctx: typer.Context, json: JsonOpt = False, fmt: FormatOpt = None) -> None:
+    """List your pending invitations to organizations.
+
+    \b
+    Examples:
+      $ oncore orgs invitations
+      $ oncore orgs accept nlt
+    """
+    run_invitations(OrgOptions(json=json, fmt=fmt), get_app(ctx))
+
+
+def _invitation_columns():
+    from oncore_cli.core.output import Column
+
+    return [Column("org_slug", "Slug"), Column("org_name", "Name"), Column("role", "Role"),
+            Column("invited_by", "Invited by"), Column("org_id", "Id")]
+
+
+def run_invitations(opts: OrgOptions, app_: App) -> None:
+    from oncore_cli.services.orgs import OrganizationService
+
+    rows = [i.data() for i in OrganizationService(app_.api).invitations()]
+    app_.output.with_format(opts.fmt, opts.json).rows(rows, _invitation_columns(), empty="no pending invitations")
+
+
+@app.command("accept")
+def accept(ctx: typer.Context, org: OrgArg, json: JsonOpt = False) -> None:
+    """Accept an invitation: join ORG with the role you were invited with.
+
+    \b
+    Examples:
+      $ oncore orgs accept nlt
+    """
+    run_accept(OrgOptions(org=org, json=json), get_app(ctx))
+
+
+def run_accept(opts: OrgOptions, app_: App) -> None:
+    from oncore_cli.services.orgs import OrganizationService
+
+    invitation, member = OrganizationService(app_.api).accept(opts.org)
+    app_.output.message(f"Joined {invitation.org_name} ({invitation.org_slug}) as {member.role}; "
+                        f"`oncore orgs use {invitation.org_slug}` makes it the default.")
+    if opts.json or app_.fmt == "json":  # the command's --json or the global one
+        app_.output.with_format(None, True).item(invitation.data() | {"role": member.role}, _invitation_columns())

@@ -184,8 +184,9 @@ class LocalStack:
         return StackStatus(pg, gw, info)
 
     def start(self, port: int | None = DEFAULT_PORT, db_port: int | None = DEFAULT_DB_PORT,
-              timeout: float = 30.0, on_step=None) -> tuple[StackInfo, bool]:
-        """Start what is not running; returns (info, started) where started is False for a no-op."""
+              timeout: float = 30.0, on_step=None, rate_limits: dict | None = None) -> tuple[StackInfo, bool]:
+        """Start what is not running; returns (info, started) where started is False for a no-op. `rate_limits`
+        overrides supabase/config.toml's auth limits for this gateway (names as in gateway/auth/limits.py)."""
         step = on_step or (lambda message: None)
         with self._lock():
             current = self.status()
@@ -233,7 +234,7 @@ class LocalStack:
                     raise StackError(f"port {gw_port} is in use: pass --port with a free port (or 0 for any)")
                 gw_port = gw_port or free_port()
                 step("Starting the API gateway")
-                gateway_pid = self._spawn_gateway(gw_port, keys, timeout)
+                gateway_pid = self._spawn_gateway(gw_port, keys, timeout, rate_limits)
             state = {"port": gw_port, "db_port": self.cluster.port, "gateway_pid": gateway_pid,
                      "started_at": time.time()}
             _write_private(self.state_file, state)
@@ -241,12 +242,13 @@ class LocalStack:
             assert info is not None
             return info, True
 
-    def _spawn_gateway(self, port: int, keys: dict, timeout: float) -> int:
+    def _spawn_gateway(self, port: int, keys: dict, timeout: float, rate_limits: dict | None = None) -> int:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.mail_dir.mkdir(parents=True, exist_ok=True)
         _write_private(self.gateway_config, {
             "host": HOST, "port": port, "db_port": self.cluster.port, "socket_dir": str(self.cluster.socket_dir),
             "data_dir": str(self.root), "supabase_dir": str(supabase_dir()), **keys,
+            **({"rate_limits": rate_limits} if rate_limits else {}),
         })
         log = os.fdopen(os.open(self.logs / "gateway.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
         os.fchmod(log.fileno(), 0o600)  # also for a log left by an older version

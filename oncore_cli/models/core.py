@@ -36,6 +36,17 @@ class Member(Record):
     created_at: dt.datetime | None = None
 
 
+class Invitation(Record):
+    """A pending invitation to an organization (add_org_member makes one; the invitee accepts it)."""
+    org_id: str
+    role: Role
+    email: str | None = None        # the invited address (what an admin sees)
+    org_name: str | None = None     # the organization (what the invitee sees: it cannot read it yet)
+    org_slug: str | None = None
+    invited_by: str | None = None
+    created_at: dt.datetime | None = None
+
+
 class Venue(Record):
     id: str
     org_id: str

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from oncore_cli.core.errors import AuthError, NotFoundError, UsageError
-from oncore_cli.models.core import ROLES, Member, Organization
+from oncore_cli.core.errors import AuthError, UsageError
+from oncore_cli.models.core import ROLES, Invitation, Member, Organization
 from oncore_cli.services.lookup import is_uuid, pick, slugify
 
 if TYPE_CHECKING:
@@ -66,13 +66,29 @@ class OrganizationService:
                      list_hint=f"oncore members list --org {org.slug}")
         return Member.model_validate(found)
 
-    def add_member(self, org: Organization, email: str, role: str) -> Member:
+    def add_member(self, org: Organization, email: str, role: str) -> Invitation:
+        """Invite `email`: they become a member when they accept (the answer is the same with or without an
+        account)."""
         check_role(role)
-        self.api.rpc("add_org_member", {"org_id": org.id, "email": email, "role": role})
-        for m in self.members(org):
-            if (m.email or "").lower() == email.lower():
-                return m
-        raise NotFoundError(f"{email} was not added to {org.slug}")
+        row = self.api.rpc("add_org_member", {"org_id": org.id, "email": email, "role": role})
+        return Invitation.model_validate((row[0] if isinstance(row, list) else row) | {"org_slug": org.slug,
+                                                                                         "org_name": org.name})
+
+    def pending(self, org: Organization) -> list[Invitation]:
+        """The organization's invitations not yet accepted (visible to its admins; empty for anyone else)."""
+        rows = self.api.select("org_invitations", {"org_id": f"eq.{org.id}", "order": "created_at.asc"})
+        return [Invitation.model_validate(r) for r in rows]
+
+    def invitations(self) -> list[Invitation]:
+        """The signed-in user's pending invitations."""
+        return [Invitation.model_validate(r) for r in self.api.rpc("list_my_invitations", {}) or []]
+
+    def accept(self, ref: str) -> tuple[Invitation, Member]:
+        rows = [i.data() | {"id": i.org_id, "slug": i.org_slug, "name": i.org_name} for i in self.invitations()]
+        found = Invitation.model_validate(pick(rows, ref, noun="invitation",
+                                               list_hint="oncore orgs invitations"))
+        row = self.api.rpc("accept_org_invitation", {"org_id": found.org_id})
+        return found, Member.model_validate(row[0] if isinstance(row, list) else row)
 
     def set_role(self, org: Organization, ref: str, role: str) -> Member:
         check_role(role)

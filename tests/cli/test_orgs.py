@@ -85,7 +85,22 @@ def test_members_add_list_set_role_remove(oncore, org, make_user, login):
     crew = make_user("crew")
     added = oncore("members", "add", crew.email, "--role", "viewer", "--json")
     assert added.exit_code == 0, added
-    assert added.json["role"] == "viewer" and added.json["user_id"] == crew.id
+    assert (added.json["role"], added.json["email"]) == ("viewer", crew.email) and "user_id" not in added.json
+    assert f"Invited {crew.email} to {org['slug']} as viewer" in added.stderr
+    assert f"oncore orgs accept {org['slug']}" in added.stderr
+    waiting = oncore("members", "list")
+    assert crew.email not in waiting.stdout  # not a member until they accept
+    assert f"Invited, not yet accepted: {crew.email} (viewer)" in waiting.stderr
+
+    login(crew, profile="crew")
+    as_viewer = ("--profile", "crew")
+    mine = oncore(*as_viewer, "orgs", "invitations", "--json")
+    assert [(i["org_slug"], i["role"]) for i in mine.json] == [(org["slug"], "viewer")]
+    accepted = oncore(*as_viewer, "orgs", "accept", org["slug"])
+    assert accepted.exit_code == 0 and f"as viewer" in accepted.stderr, accepted
+    assert "no pending invitations" in oncore(*as_viewer, "orgs", "invitations").stderr + \
+        oncore(*as_viewer, "orgs", "invitations").stdout
+    one_line_error(oncore(*as_viewer, "orgs", "accept", org["slug"]), 3, "invitation")
     listed = oncore("members", "list", "--json").json
     assert [(m["role"], m["email"]) for m in listed][1] == ("viewer", crew.email)
     assert listed[0]["role"] == "owner"
@@ -93,8 +108,6 @@ def test_members_add_list_set_role_remove(oncore, org, make_user, login):
     assert f"{crew.email}\tviewer\t{crew.id}\n" in piped.stdout
 
     # what a viewer may not do, refused plainly by RLS
-    login(crew, profile="crew")
-    as_viewer = ("--profile", "crew")
     assert oncore(*as_viewer, "orgs", "use", org["slug"]).exit_code == 0
     one_line_error(oncore(*as_viewer, "venues", "create", "Nope", "--timezone", "Europe/Berlin"), 4, "permission denied")
     one_line_error(oncore(*as_viewer, "orgs", "rename", org["slug"], "Mine"), 4, "permission denied")
@@ -111,7 +124,10 @@ def test_members_add_list_set_role_remove(oncore, org, make_user, login):
 
 
 def test_members_bad_input(oncore, org):
-    one_line_error(oncore("members", "add", "nobody-here@example.com", "--role", "member"), 3, "nobody-here@example.com")
+    # an address without an account gets an invitation like any other: no oracle for who has an account
+    invited = oncore("members", "add", "nobody-here@example.com", "--role", "member")
+    assert invited.exit_code == 0 and "Invited nobody-here@example.com" in invited.stderr, invited
+    one_line_error(oncore("members", "add", "not an address", "--role", "member"), 2, "not an e-mail address")
     one_line_error(oncore("members", "add", "x@example.com", "--role", "boss"), 2, "unknown role 'boss'")
     one_line_error(oncore("members", "set-role", "stranger@example.com", "--role", "admin"), 3, "member")
     one_line_error(oncore("members", "remove", "--yes", "stranger@example.com"), 3, "member")

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from psycopg.rows import tuple_row
 
-from personas import ANON, call, create_user
+from personas import ANON, call, create_user, join
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +31,7 @@ class World:
     code: str
     object_name: str
     users: dict[str, str | None] = field(default_factory=dict)
-    spare: str = ""      # not in any organization: the user admins try to add
+    spare: str = ""      # not in any organization (invited to A): the user admins try to add
     extra: str = ""      # a viewer of org whose membership row is the update/delete target
 
 
@@ -52,8 +52,9 @@ def world(conn) -> World:
     org = call(conn, u["owner"], "select id from create_organization(%s, %s)", (f"Org A {tag}", f"a-{tag}"))[0]
     other = call(conn, u["outsider"], "select id from create_organization(%s, %s)", (f"Org B {tag}", f"b-{tag}"))[0]
     for name, role in (("admin", "admin"), ("member", "member"), ("viewer", "viewer")):
-        call(conn, u["owner"], "select add_org_member(%s, %s, %s)", (org, f"{name}-{tag}@example.test", role))
-    call(conn, u["owner"], "select add_org_member(%s, %s, 'viewer')", (org, f"extra-{tag}@example.test"))
+        join(conn, org, u["owner"], u[name], f"{name}-{tag}@example.test", role)
+    join(conn, org, u["owner"], extra, f"extra-{tag}@example.test", "viewer")
+    call(conn, u["owner"], "select add_org_member(%s, %s, 'viewer')", (org, f"spare-{tag}@example.test"))
 
     venue = call(conn, u["member"], "insert into venues (org_id, name, city, country, timezone, capacity) "
                  "values (%s, 'Gebäude 9', 'Köln', 'DE', 'Europe/Berlin', 450) returning id", (org,))[0]

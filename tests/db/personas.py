@@ -12,14 +12,23 @@ import psycopg
 ANON = None  # persona id meaning "the anon role, no user"
 
 
-def create_user(conn: psycopg.Connection, email: str | None = None, anonymous: bool = False) -> str:
-    """Insert a user into auth.users as GoTrue would (as the superuser) and return its id."""
+def create_user(conn: psycopg.Connection, email: str | None = None, anonymous: bool = False,
+                confirmed: bool = True) -> str:
+    """Insert a user into auth.users as GoTrue would (as the superuser) and return its id. An address is confirmed
+    unless `confirmed=False` (the project's GoTrue autoconfirms sign-ups)."""
     user_id = str(uuid.uuid4())
     conn.execute(
-        "insert into auth.users (id, email, aud, role, is_anonymous) values (%s, %s, 'authenticated', 'authenticated', %s)",
-        (user_id, email, anonymous),
+        "insert into auth.users (id, email, aud, role, is_anonymous, email_confirmed_at) "
+        "values (%s, %s, 'authenticated', 'authenticated', %s, case when %s then now() end)",
+        (user_id, email, anonymous, bool(email) and confirmed),
     )
     return user_id
+
+
+def join(conn: psycopg.Connection, org: str, by: str, user_id: str, email: str, role: str = "member"):
+    """`by` invites `email` to `org` with `role`, and the user accepts: returns the membership row."""
+    call(conn, by, "select add_org_member(%s, %s, %s)", (org, email, role))
+    return call(conn, user_id, "select * from accept_org_invitation(%s)", (org,))
 
 
 def claims(user_id: str | None, anonymous: bool = False) -> dict:

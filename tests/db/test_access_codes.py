@@ -8,7 +8,7 @@ import re
 import psycopg
 import pytest
 
-from personas import call, create_user, enter, request
+from personas import call, create_user, enter, join, request
 
 CODE_SHAPE = re.compile(r"^[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}$")
 
@@ -129,8 +129,7 @@ def test_rotation_invalidates_old_code_and_admissions(conn, advance):
 
 def test_only_admins_rotate(conn, advance):
     member = create_user(conn, "m-" + advance["org"][:8] + "@example.test")
-    call(conn, advance["owner"], "select add_org_member(%s, %s, 'member')",
-         (advance["org"], "m-" + advance["org"][:8] + "@example.test"))
+    join(conn, advance["org"], advance["owner"], member, "m-" + advance["org"][:8] + "@example.test")
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="only an organization admin or above"):
         call(conn, member, "select rotate_access_code(%s)", (advance["session"],))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from personas import call, call_all, create_user
+from personas import call, call_all, create_user, join
 
 
 def add_member(conn, org: str, by: str, email: str, role: str = "member"):
@@ -49,37 +49,74 @@ def test_venue_guest_and_anon_cannot_create(conn, unique):
         call(conn, None, "select create_organization('A', %s)", (f"a-{unique}",))
 
 
-def test_add_and_list_members(conn, new_org, unique):
+def test_add_invites_and_the_invitee_accepts(conn, new_org, unique):
     org, owner = new_org
     user = create_user(conn, f"new-{unique}@example.test")
-    row = add_member(conn, org, owner, f"NEW-{unique}@example.test", "viewer")
+    invitation = add_member(conn, org, owner, f"NEW-{unique}@example.test", "viewer")
+    assert (str(invitation[0]), invitation[1], invitation[2]) == (org, f"new-{unique}@example.test", "viewer")
+    # not a member until accepted
+    rows = call_all(conn, owner, "select user_id from list_org_members(%s)", (org,))
+    assert [str(r[0]) for r in rows] == [owner]
+    mine = call_all(conn, user, "select org_id, role, invited_by from list_my_invitations()")
+    assert [(str(r[0]), r[1], r[2]) for r in mine] == [(org, "viewer", f"owner-{unique}@example.test")]
+    row = call(conn, user, "select * from accept_org_invitation(%s)", (org,))
     assert (str(row[1]), row[2]) == (user, "viewer")
     rows = call_all(conn, user, "select user_id, email, role from list_org_members(%s)", (org,))
     assert {(str(r[0]), r[1], r[2]) for r in rows} == {
         (owner, f"owner-{unique}@example.test", "owner"), (user, f"new-{unique}@example.test", "viewer")}
+    assert call_all(conn, user, "select * from list_my_invitations()") == []
+    action = conn.execute("select action, actor_id from activity_log where org_id = %s and entity = 'org_members' "
+                          "order by id desc limit 1", (org,)).fetchone()
+    assert (action[0], str(action[1])) == ("accept_org_invitation", user)
 
 
-def test_add_unknown_email_names_it(conn, new_org, unique):
+def test_add_answers_the_same_with_or_without_an_account(conn, new_org, unique):
     org, owner = new_org
-    with pytest.raises(psycopg.Error, match=f"no user with e-mail nobody-{unique}@example.test") as err:
-        add_member(conn, org, owner, f"nobody-{unique}@example.test")
+    create_user(conn, f"has-{unique}@example.test")
+    with_account = add_member(conn, org, owner, f"has-{unique}@example.test")
+    without = add_member(conn, org, owner, f"nobody-{unique}@example.test")
+    assert (with_account[2], without[2]) == ("member", "member")
+    assert len(with_account) == len(without)
+
+
+def test_unconfirmed_address_cannot_accept(conn, new_org, unique):
+    org, owner = new_org
+    squatter = create_user(conn, f"sq-{unique}@example.test", confirmed=False)
+    add_member(conn, org, owner, f"sq-{unique}@example.test")
+    assert call_all(conn, squatter, "select * from list_my_invitations()") == []
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="confirmed e-mail address"):
+        call(conn, squatter, "select accept_org_invitation(%s)", (org,))
+
+
+def test_nobody_accepts_someone_elses_invitation(conn, new_org, unique):
+    org, owner = new_org
+    other = create_user(conn, f"other-{unique}@example.test")
+    add_member(conn, org, owner, f"invited-{unique}@example.test")
+    with pytest.raises(psycopg.Error, match="no invitation") as err:
+        call(conn, other, "select accept_org_invitation(%s)", (org,))
     assert err.value.sqlstate == "PT404"
 
 
-def test_add_twice_is_a_conflict(conn, new_org, unique):
+def test_add_twice_is_a_conflict_once_a_member(conn, new_org, unique):
     org, owner = new_org
-    create_user(conn, f"twice-{unique}@example.test")
-    add_member(conn, org, owner, f"twice-{unique}@example.test")
+    user = create_user(conn, f"twice-{unique}@example.test")
+    join(conn, org, owner, user, f"twice-{unique}@example.test")
     with pytest.raises(psycopg.errors.UniqueViolation, match="already a member"):
         add_member(conn, org, owner, f"twice-{unique}@example.test")
+
+
+def test_bad_address_is_refused(conn, new_org):
+    org, owner = new_org
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="is not an e-mail address"):
+        add_member(conn, org, owner, "not an address")
 
 
 def test_members_cannot_add_and_non_members_cannot_list(conn, new_org, unique):
     org, owner = new_org
     member = create_user(conn, f"m-{unique}@example.test")
-    create_user(conn, f"x-{unique}@example.test")
-    add_member(conn, org, owner, f"m-{unique}@example.test", "member")
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="only an organization admin or above can add members"):
+    join(conn, org, owner, member, f"m-{unique}@example.test", "member")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege,
+                       match="only an organization admin or above can invite members"):
         add_member(conn, org, member, f"x-{unique}@example.test")
     stranger = create_user(conn, f"s-{unique}@example.test")
     with pytest.raises(psycopg.Error, match=f"organization {org} not found"):
@@ -89,9 +126,8 @@ def test_members_cannot_add_and_non_members_cannot_list(conn, new_org, unique):
 def test_only_owners_grant_owner(conn, new_org, unique):
     org, owner = new_org
     admin = create_user(conn, f"a-{unique}@example.test")
-    create_user(conn, f"b-{unique}@example.test")
-    add_member(conn, org, owner, f"a-{unique}@example.test", "admin")
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="only an owner can grant"):
+    join(conn, org, owner, admin, f"a-{unique}@example.test", "admin")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="only an owner can invite an owner"):
         add_member(conn, org, admin, f"b-{unique}@example.test", "owner")
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="only an owner can grant"):
         call(conn, admin, "select set_org_member_role(%s, %s, 'owner')", (org, admin))
@@ -109,7 +145,7 @@ def test_last_owner_stays(conn, new_org, unique):
         call(conn, owner, "delete from org_members where org_id = %s and user_id = %s", (org, owner))
     # With a second owner, the first may step down.
     second = create_user(conn, f"second-{unique}@example.test")
-    add_member(conn, org, owner, f"second-{unique}@example.test", "owner")
+    join(conn, org, owner, second, f"second-{unique}@example.test", "owner")
     call(conn, owner, "select remove_org_member(%s, %s)", (org, owner))
     members = [str(r[0]) for r in conn.execute("select user_id from org_members where org_id = %s", (org,))]
     assert members == [second]

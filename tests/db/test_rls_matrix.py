@@ -20,9 +20,10 @@ ANONYMOUS = {"guest", "stale_guest", "rotated_guest"}
 EXPECTED = {
     #  table                 select    insert   update   delete
     "organizations":        ("oamv",   "",      "oa",    "o"),
-    "org_members":          ("oamv",   "oa",    "oa",    "oa"),
+    "org_members":          ("oamv",   "",      "oa",    "oa"),    # joining: accept_org_invitation() only
+    "org_invitations":      ("oa",     "",      "",      "oa"),    # inviting: add_org_member() only
     "venues":               ("oamvg",  "oam",   "oam",   "oam"),
-    "shows":                ("oamvg",  "oam",   "oam",   "oam"),
+    "shows":                ("oamvg",  "oam",   "oam",   "oa"),    # this show has sessions: admins delete it
     "advancing_sessions":   ("oamvg",  "oa",    "oa",    "oa"),
     "hospitality":          ("oamvg",  "oa",    "oamg",  "oa"),
     "technical":            ("oamvg",  "oa",    "oamg",  "oa"),
@@ -48,6 +49,11 @@ def statements(table: str, w) -> dict[str, tuple[str, tuple]]:
     elif table == "org_members":
         key = ("org_id = %s and user_id = %s", (org, w.extra))
         insert = ("insert into org_members (org_id, user_id, role) values (%s, %s, 'viewer')", (org, w.spare))
+        update_set = "role = role"
+    elif table == "org_invitations":
+        key = ("org_id = %s and email like 'spare-%%'", (org,))
+        insert = ("insert into org_invitations (org_id, email, role) values (%s, 'sneaky@example.test', 'owner')",
+                  (org,))
         update_set = "role = role"
     elif table == "venues":
         key = ("id = %s", (w.venue,))

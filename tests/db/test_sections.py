@@ -7,7 +7,7 @@ import json
 import psycopg
 import pytest
 
-from personas import call, create_user
+from personas import call, create_user, join
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def advance(conn, new_org, show_of, unique):
     guest = create_user(conn, anonymous=True)
     call(conn, guest, "select claim_access_code(%s)", (created["access_code"],), anonymous=True)
     viewer = create_user(conn, f"v-{unique}@example.test")
-    call(conn, owner, "select add_org_member(%s, %s, 'viewer')", (org, f"v-{unique}@example.test"))
+    join(conn, org, owner, viewer, f"v-{unique}@example.test", "viewer")
     return {"org": org, "owner": owner, "viewer": viewer, "guest": guest, "show": show,
             "session": created["session_id"]}
 

@@ -120,7 +120,9 @@ def test_rpc_shapes(owner, stack, unique):
     via_get = client.rpc("list_org_members", {"org_id": org["id"]}, get=True).select("email").execute().data
     assert via_get == [{"email": user.email}]
     other = make_user(stack, "m" + unique)
-    added = client.rpc("add_org_member", {"org_id": org["id"], "email": other.email}).execute().data
+    invited = client.rpc("add_org_member", {"org_id": org["id"], "email": other.email}).execute().data
+    assert (invited["role"], invited["email"]) == ("member", other.email)                  # composite → object
+    added = client_for(stack, other).rpc("accept_org_invitation", {"org_id": org["id"]}).execute().data
     assert added["role"] == "member" and added["user_id"] == other.id
     removed = client.rpc("remove_org_member", {"org_id": org["id"], "user_id": other.id}).execute()   # void
     assert removed.data in ([], None)

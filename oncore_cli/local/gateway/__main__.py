@@ -15,11 +15,11 @@ def main() -> None:
 
     from oncore_cli.local.gateway.app import create_app
     from oncore_cli.local.gateway.config import GatewayConfig
-    from oncore_cli.local.gateway.http import CoalescingHttpToolsProtocol
+    from oncore_cli.local.gateway.http import protocol_with
 
     config = GatewayConfig.load(args.config)
     uvicorn.run(create_app(config), host=config.host, port=config.port, log_level="warning",
-                http=CoalescingHttpToolsProtocol,
+                http=protocol_with(config.header_timeout), timeout_keep_alive=config.idle_timeout,
                 access_log=False, lifespan="on", ws="auto", proxy_headers=False, server_header=False)
 
 

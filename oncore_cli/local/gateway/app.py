@@ -6,6 +6,7 @@ what every API shares (the `apikey` check, the body cap) sits here, as hosted Su
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from typing import Any
@@ -26,6 +27,9 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # larger bodies are refused with 413 before t
 # Kong's nginx refuses oversized header blocks too; here they would also be copied into every request's
 # `request.headers` GUC. (Request lines are capped by the HTTP parser itself, at 64 KiB.)
 MAX_HEADER_BYTES = 64 * 1024
+# APIs whose handlers take a database connection: their bodies are read whole (bounded in size and time) before the
+# handler runs, so a client that stalls mid-body holds a socket, never a pooled connection
+BUFFERED_PREFIXES = ("/auth/v1/", "/rest/v1/")
 
 
 class ApiKeyMiddleware:
@@ -66,11 +70,14 @@ async def _kong_error(scope: Scope, receive: Receive, send: Send, message: str) 
 
 
 class BodyLimitMiddleware:
-    """Refuse request bodies over MAX_BODY_BYTES with 413, whether announced by Content-Length or streamed."""
+    """Refuse request bodies over MAX_BODY_BYTES with 413, whether announced by Content-Length or streamed. Bodies of
+    the BUFFERED_PREFIXES APIs are read whole before the app sees the request, within `timeout` seconds (else 408
+    and the connection is closed)."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, timeout: float = 10.0) -> None:
         self.app = app
         self.limit = limit
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,6 +87,9 @@ class BodyLimitMiddleware:
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
                 await _too_large(scope, receive, send, self.limit)
                 return
+        if scope.get("path", "").startswith(BUFFERED_PREFIXES):
+            await self._buffered(scope, receive, send)
+            return
         received = 0
 
         async def limited_receive() -> dict[str, Any]:
@@ -95,6 +105,46 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
             await _too_large(scope, receive, send, self.limit)
+
+    async def _buffered(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            body = await asyncio.wait_for(_read_body(receive, self.limit), self.timeout)
+        except _BodyTooLarge:
+            await _too_large(scope, receive, send, self.limit)
+            return
+        except asyncio.TimeoutError:
+            body = {"code": "PGRST408", "message": "Request Timeout",
+                    "details": f"The request body did not arrive within {self.timeout:g} seconds", "hint": None}
+            await JSONResponse(body, status_code=408, headers={"connection": "close"})(scope, receive, send)
+            return
+        if body is None:  # the client went away: nobody to answer
+            return
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 class _BodyTooLarge(Exception):
@@ -171,7 +221,7 @@ def create_app(config: GatewayConfig) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.config = config
     app.add_middleware(ApiKeyMiddleware, config=config)
-    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(BodyLimitMiddleware, timeout=config.body_timeout)
     app.add_middleware(HeaderLimitMiddleware)
     app.add_middleware(CorsMiddleware)  # outermost: preflights need no key, and Kong's errors are readable too
     return app

@@ -1,6 +1,9 @@
 """uvicorn's httptools protocol with a response's writes coalesced: uvicorn writes the status line and headers,
 then the body, each with its own send; on loopback each send runs the whole TCP receive path and wakes the client.
-Writes made in one event-loop iteration leave together at the end of it."""
+Writes made in one event-loop iteration leave together at the end of it.
+
+It also closes connections whose request headers do not arrive in time (nginx's client_header_timeout): uvicorn
+itself only times out idle keep-alive connections, and a byte now and then resets even that."""
 
 from __future__ import annotations
 
@@ -41,5 +44,42 @@ class CoalescingTransport:
 
 
 class CoalescingHttpToolsProtocol(HttpToolsProtocol):
+    header_timeout = 10.0  # seconds from connecting (or the last response) to a complete set of request headers
+    _header_timer: asyncio.TimerHandle | None = None
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport))  # type: ignore[arg-type]
+        self._arm_header_timer()
+
+    def on_headers_complete(self) -> None:
+        self._cancel_header_timer()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        waiting = bool(self.pipeline)  # a pipelined request's headers are already in
+        super().on_response_complete()
+        if not waiting and not self.transport.is_closing():
+            self._arm_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_timer()
+        super().connection_lost(exc)
+
+    def _arm_header_timer(self) -> None:
+        self._cancel_header_timer()
+        self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def protocol_with(header_timeout: float) -> type[CoalescingHttpToolsProtocol]:
+    """The protocol class with the gateway's header timeout (uvicorn instantiates the class itself)."""
+    return type("GatewayHttpProtocol", (CoalescingHttpToolsProtocol,), {"header_timeout": header_timeout})

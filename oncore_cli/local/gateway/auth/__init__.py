@@ -34,3 +34,11 @@ routes = [
     Route("/admin/generate_link", admin.generate_link, methods=["POST"]),
 ]
 routes.append(Route("/{path:path}", meta.fallback(routes), methods=_ALL, name="fallback"))
+
+
+async def startup(app) -> None:
+    """The rate limiters, from the project's config.toml (and the gateway config's overrides)."""
+    from oncore_cli.local.gateway.auth.limits import AuthLimits, RateLimits
+
+    config = app.state.config
+    app.state.auth_limits = AuthLimits(RateLimits.load(config.supabase_dir / "config.toml", config.rate_limits))

@@ -16,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from oncore_cli.local.gateway import jwt
-from oncore_cli.local.gateway.app import _BodyTooLarge
 from oncore_cli.local.gateway.auth import store
 from oncore_cli.local.gateway.auth.errors import AuthError, OAuthError, render
 
@@ -38,8 +37,6 @@ def endpoint(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Req
         except psycopg.DataError as error:  # NUL bytes, numbers out of range, ...: bad input, not a server fault
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             return render(request, AuthError(400, "validation_failed", f"Invalid input: {reason}"))
-        except _BodyTooLarge:
-            raise  # the gateway's body cap answers 413 itself
         except Exception:
             log.exception("unhandled error in %s %s", request.method, request.url.path)
             return render(request, RuntimeError())

@@ -12,7 +12,7 @@ import psycopg
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from oncore_cli.local.gateway.auth import outbox, pkce, policy, store, tokens
+from oncore_cli.local.gateway.auth import limits, outbox, pkce, policy, store, tokens
 from oncore_cli.local.gateway.auth.errors import AuthError
 from oncore_cli.local.gateway.auth.guard import auth_pool, endpoint, field, merge_metadata, read_json, valid_email
 from oncore_cli.local.gateway.auth.respond import json_response
@@ -26,6 +26,7 @@ LINK_EXPIRED = "Email link is invalid or has expired"
 
 @endpoint
 async def otp(request: Request) -> Response:
+    limits.check(request, "magiclink" if request.url.path.endswith("/magiclink") else "otp")
     data = await read_json(request)
     email = field(data, "email", str, "")
     phone = field(data, "phone", str, "")
@@ -59,6 +60,7 @@ async def otp(request: Request) -> Response:
 
 @endpoint
 async def recover(request: Request) -> Response:
+    limits.check(request, "recover")
     data = await read_json(request)
     email = field(data, "email", str, "")
     if not email:
@@ -77,6 +79,7 @@ async def recover(request: Request) -> Response:
 
 @endpoint
 async def resend(request: Request) -> Response:
+    limits.check(request, "resend")
     data = await read_json(request)
     kind = field(data, "type", str, "")
     email = field(data, "email", str, "")
@@ -105,6 +108,7 @@ async def resend(request: Request) -> Response:
 
 @endpoint
 async def verify_post(request: Request) -> Response:
+    limits.check(request, "verify")
     data = await read_json(request)
     kind = field(data, "type", str, "")
     token = field(data, "token", str, "")
@@ -126,12 +130,33 @@ async def verify_post(request: Request) -> Response:
     if token:
         email = valid_email(email, 422)
         hashed = outbox.token_hash(email, token)
+    try:
+        async with auth_pool(request).connection() as conn:
+            async with conn.transaction():
+                user, kind = await _find(conn, kind, hashed, email or None)
+                user = await _apply(conn, user, kind)
+                session = await tokens.sign_in(request, conn, user, "otp")
+    except AuthError as error:
+        if token and error.code == "otp_expired":
+            await _wrong_code(request, email)
+        raise
+    limits.limits_of(request).new_code(user["id"])
+    return json_response(session)
+
+
+async def _wrong_code(request: Request, email: str) -> None:
+    """Count a wrong code typed for `email`; the last allowed guess ends every code pending for that address."""
     async with auth_pool(request).connection() as conn:
         async with conn.transaction():
-            user, kind = await _find(conn, kind, hashed, email or None)
-            user = await _apply(conn, user, kind)
-            session = await tokens.sign_in(request, conn, user, "otp")
-    return json_response(session)
+            async with store.cursor(conn) as cur:
+                await cur.execute("select id from auth.users where (lower(email) = %s or lower(email_change) = %s) "
+                                  "and aud = 'authenticated'", (email, email))
+                users = await cur.fetchall()
+            for user in users:
+                if limits.limits_of(request).wrong_code(user["id"]):
+                    await store.update_user(conn, user["id"], confirmation_token="", recovery_token="",
+                                            email_change_token_new="", email_change_token_current="")
+                    await outbox.clear(conn, user["id"])
 
 
 @endpoint
@@ -141,6 +166,7 @@ async def verify_get(request: Request) -> Response:
     kind = request.query_params.get("type", "")
     token = request.query_params.get("token", "")
     redirect_to = outbox.redirect_target(request)
+    limits.check(request, "verify")
     if not kind:
         raise AuthError(400, "validation_failed", "Verify requires a verification type")
     if not token:

@@ -11,7 +11,7 @@ from urllib.parse import urlencode, urlsplit
 from starlette.requests import Request
 
 from oncore_cli.local import mail
-from oncore_cli.local.gateway.auth import policy, store
+from oncore_cli.local.gateway.auth import limits, policy, store
 
 # verification type → (user columns holding the token and its sent time, one_time_tokens.token_type, subject)
 KINDS: dict[str, tuple[str, str, str, str]] = {
@@ -59,6 +59,7 @@ async def prepare(request: Request, conn, user: dict[str, Any], kind: str, to: s
     config = request.app.state.config
     link = f"{config.api_url}/auth/v1/verify?" + urlencode({"token": hashed, "type": kind, "redirect_to": redirect_to})
     await store.update_user(conn, user["id"], **{token_column: hashed, sent_column: store.now()})
+    limits.limits_of(request).new_code(user["id"])
     async with conn.cursor() as cur:
         await cur.execute("delete from auth.one_time_tokens where user_id = %s and token_type = %s",
                           (user["id"], ott_type))
@@ -69,8 +70,11 @@ async def prepare(request: Request, conn, user: dict[str, Any], kind: str, to: s
 
 async def send(request: Request, conn, user: dict[str, Any], kind: str, to: str | None = None,
                pkce: bool = False) -> dict[str, str]:
-    """Prepare a code and write the mail to the outbox."""
+    """Prepare a code and write the mail to the outbox (after the mail limits: an invitation has none)."""
     to = to or user["email"]
+    if kind != "invite":  # the row locked: concurrent requests for one address see each other's sent time
+        current = await store.get_user(conn, user["id"], lock=True) or user
+        limits.limits_of(request).check_mail(current.get(KINDS[kind][1]), store.now(), policy.MAILER_AUTOCONFIRM)
     link = await prepare(request, conn, user, kind, to, pkce)
     subject = KINDS[kind][3]
     text = (f"{subject}\n\nFollow this link:\n{link['action_link']}\n\n"

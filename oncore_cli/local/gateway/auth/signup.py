@@ -8,7 +8,7 @@ import psycopg
 from starlette.requests import Request
 from starlette.responses import Response
 
-from oncore_cli.local.gateway.auth import passwords, pkce, policy, store, tokens
+from oncore_cli.local.gateway.auth import limits, passwords, pkce, policy, store, tokens
 from oncore_cli.local.gateway.auth.errors import AuthError
 from oncore_cli.local.gateway.auth.guard import auth_pool, endpoint, field, read_json, valid_email
 from oncore_cli.local.gateway.auth.respond import json_response
@@ -25,6 +25,7 @@ async def signup(request: Request) -> Response:
     metadata = field(data, "data", dict, {})
     if not email and not phone:
         return await _anonymous(request, metadata)
+    limits.check(request, "signup")
     if email and phone:
         raise AuthError(400, "validation_failed", "Only an email address or phone number should be provided on signup.")
     if phone:
@@ -65,6 +66,7 @@ async def create_email_user(conn, email: str, hashed: str, metadata: dict, *, co
 async def _anonymous(request: Request, metadata: dict) -> Response:
     if not policy.ANONYMOUS_USERS:
         raise AuthError(422, "anonymous_provider_disabled", "Anonymous sign-ins are disabled")
+    limits.check(request, "anonymous")
     async with auth_pool(request).connection() as conn:
         async with conn.transaction():
             user = await store.insert_user(conn, user_id=uuid.uuid4(), email=None, encrypted_password="",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from oncore_cli.local.gateway.auth import passwords, pkce, store, tokens
+from oncore_cli.local.gateway.auth import limits, passwords, pkce, store, tokens
 from oncore_cli.local.gateway.auth.errors import AuthError, OAuthError
 from oncore_cli.local.gateway.auth.guard import auth_pool, endpoint, field, read_json
 from oncore_cli.local.gateway.auth.respond import json_response
@@ -16,6 +16,8 @@ INVALID_LOGIN = "Invalid login credentials"
 @endpoint
 async def token(request: Request) -> Response:
     grant = request.query_params.get("grant_type", "")
+    if grant in ("password", "refresh_token", "pkce"):  # GoTrue: every known grant, before its own work
+        limits.check(request, "token")
     if grant == "password":
         return await _password(request)
     if grant == "refresh_token":

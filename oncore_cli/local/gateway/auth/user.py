@@ -6,7 +6,7 @@ import psycopg
 from starlette.requests import Request
 from starlette.responses import Response
 
-from oncore_cli.local.gateway.auth import outbox, passwords, pkce, policy, store
+from oncore_cli.local.gateway.auth import limits, outbox, passwords, pkce, policy, store
 from oncore_cli.local.gateway.auth.errors import AuthError
 from oncore_cli.local.gateway.auth.guard import (auth_pool, endpoint, field, merge_metadata, read_json,
                                                  require_user, valid_email)
@@ -29,6 +29,7 @@ async def get_user(request: Request) -> Response:
 async def update_user(request: Request) -> Response:
     async with auth_pool(request).connection() as conn:
         _, user, session = await require_user(request, conn)
+        limits.check(request, "user")
         data = await read_json(request)
         email = field(data, "email", str, "")
         phone = field(data, "phone", str, "")

@@ -15,7 +15,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from oncore_cli.local.gateway.app import _BodyTooLarge
 from oncore_cli.local.gateway.rest import builder, transaction, wire
 from oncore_cli.local.gateway.rest.auth import Authenticator, Identity
 from oncore_cli.local.gateway.rest.errors import (PostgRESTError, invalid_body, invalid_range, not_acceptable,
@@ -204,8 +203,6 @@ def guarded(endpoint):
     async def wrapped(request: Request) -> Response:
         try:
             return await endpoint(request)
-        except _BodyTooLarge:
-            raise   # the gateway's body cap answers 413 itself
         except Exception:
             log.exception("unhandled error in %s %s", request.method, request.url.path)
             return PostgRESTError(500, "PGRSTX00", "Internal error in the local gateway",
