@@ -141,11 +141,13 @@ def test_guest_is_limited_to_its_session(oncore, venue_cli, stack, session, toky
     assert oncore("shows", "show", tokyo["id"], "--json").json["notes"] is None
 
 
-def test_viewer_cannot_change_a_section(oncore, session, make_user, login):
+def test_viewer_cannot_change_a_section(oncore, session, org, make_user, login):
     viewer = make_user("viewer")
     added = oncore("members", "add", viewer.email, "--role", "viewer")
     assert added.exit_code == 0, added
     login(viewer, profile="viewer")
+    accepted = oncore("--profile", "viewer", "orgs", "accept", org["slug"])
+    assert accepted.exit_code == 0, accepted
     readable = oncore("--profile", "viewer", "advancing", "show", session["session_id"], "--json")
     assert readable.exit_code == 0, readable
     one_line_error(oncore("--profile", "viewer", "advancing", "set", session["session_id"],
