@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from oncore_cli.core.errors import AuthError, ConflictError, NotFoundError, NotLoggedIn, OncoreError
+from oncore_cli.core.errors import AuthError, ConflictError, NotFoundError, NotLoggedIn, OncoreError, UsageError
 
 if TYPE_CHECKING:
     from oncore_cli.core.context import App
@@ -45,6 +45,10 @@ def run_join(opts: JoinOptions, app_: App) -> None:
     try:
         # A re-join (after a rotation) keeps the profile's anonymous user, so its wrong attempts stay counted.
         session = app_.credentials.get(profile_name) if stored and stored.url == url else None
+        held = session or (app_.credentials.get(profile_name) if stored else None)
+        if held is not None and held.email:
+            raise UsageError(f"profile {profile_name} is logged in as {held.email}: join with another --profile "
+                             "(a venue guest never replaces an account's login)")
         try:
             if session is None:
                 raise NotLoggedIn()

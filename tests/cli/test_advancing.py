@@ -156,8 +156,12 @@ def test_viewer_cannot_change_a_section(oncore, session, org, make_user, login):
     assert oncore("advancing", "show", session["session_id"], "--json").json["hospitality"]["guest_count"] is None
 
 
-def test_join_errors_each_have_their_line_and_exit_code(oncore, venue_cli, session, db_url):
+def test_join_errors_each_have_their_line_and_exit_code(oncore, venue_cli, session, db_url, user):
     one_line_error(venue_cli.join("ABC"), 2, "not an access code")
+    # The tour manager's own login is never replaced by a guest session.
+    one_line_error(oncore("--profile", "default", "advancing", "join", session["access_code"]), 2,
+                   f"logged in as {user.email}")
+    assert oncore("whoami", "--json").json["email"] == user.email
     one_line_error(venue_cli.join("AAAA-BBBB-CCCC"), 3, "wrong access code")
 
     old = session["access_code"]
