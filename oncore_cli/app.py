@@ -12,6 +12,7 @@ from oncore_cli.core.cli import lazy_root
 # name → (module, attribute, one-line help). Modules load only when their command runs; the help lines show in
 # `oncore --help` without importing anything.
 COMMANDS = {
+    "signup": ("oncore_cli.commands.auth", "signup", "Create an account (e-mail and password) and log in."),
     "login": ("oncore_cli.commands.auth", "login", "Log in; the session goes to the system keyring."),
     "logout": ("oncore_cli.commands.auth", "logout", "Log out and forget the session's tokens."),
     "whoami": ("oncore_cli.commands.auth", "whoami", "Show who you are logged in as, and where."),
@@ -23,6 +24,7 @@ COMMANDS = {
     "shows": ("oncore_cli.commands.shows", "app", "Shows: list, create, show, update, delete, export."),
     "advancing": ("oncore_cli.commands.advancing", "app", "Advancing: sessions, access codes, sections, PDFs."),
     "adv": ("oncore_cli.commands.advancing", "app", "Alias of advancing."),
+    "tail": ("oncore_cli.commands.tail", "tail", "Follow changes as they land (reconnects, catches up)."),
     "local": ("oncore_cli.commands.local", "app", "The local stack: start, stop, status, reset, logs, mail."),
     "api": ("oncore_cli.commands.api", "api", "Make an authenticated request to the project's APIs."),
     "completion": ("oncore_cli.commands.completion", "completion", "Print a shell completion script."),
@@ -40,10 +42,15 @@ app = typer.Typer(
 
 
 def _version(value: bool) -> None:
+    """The version, the Python that runs oncore (which install this is) and where the local stack keeps its data."""
     if value:
-        from oncore_cli import __version__
+        import sys
 
-        typer.echo(f"oncore {__version__}")
+        from oncore_cli import __version__
+        from oncore_cli.core.config import local_data_dir
+
+        typer.echo(f"oncore {__version__}\nPython {sys.version.split()[0]} ({sys.executable})\n"
+                   f"local stack data: {local_data_dir()}")
         raise typer.Exit()
 
 
@@ -56,7 +63,7 @@ def main(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Assume yes for confirmations.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or confirmation messages.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+                                          help="Print the version, its Python and where the local stack keeps its data.")] = False,
 ) -> None:
     """Administration and advancing for concert touring.
 

@@ -54,6 +54,7 @@ class DemoResult:
     access_code: str
     code_expires_at: str
     created: bool
+    previous_profile: str | None = None  # the profile that was current before the demo's, to go back to
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -70,9 +71,36 @@ class DemoResult:
             "  oncore venues list --json\n"
             "  oncore shows export --format ics > tour.ics\n"
             "  oncore api GET '/rest/v1/advancing_sessions?select=id,status,shows(date)'\n"
-            "  oncore local status        # URLs and keys for supabase-py / supabase-js\n"
-            "  oncore profiles use default  # back to your own profile"
+            "  oncore local status        # URLs and keys for supabase-py / supabase-js"
+            + (f"\n  oncore profiles use {self.previous_profile}  # back to your own profile"
+               if self.previous_profile else "")
+            + _how_to_reach_oncore()
         )
+
+
+def _how_to_reach_oncore() -> str:
+    """A line saying how to run `oncore` again when the one running now is not the one on PATH (a fresh virtual
+    environment such as the .venv that bootstrap.py creates, or a tool directory not yet on PATH), else nothing."""
+    import os
+    import shutil
+    import sys
+    from pathlib import Path
+
+    invoked = Path(sys.argv[0]).absolute()
+    if invoked.stem != "oncore" or not invoked.exists():
+        return ""  # python -m oncore_cli, or in-process
+    on_path = shutil.which("oncore")
+    if on_path and Path(on_path).resolve() == invoked.resolve():
+        return ""
+    cwd = Path.cwd()
+    inside = cwd != Path(cwd.anchor) and cwd in invoked.parent.parents
+    shown = invoked.parent.relative_to(cwd) if inside else invoked.parent
+    activate = shown / ("activate.bat" if os.name == "nt" else "activate")
+    if (invoked.parent / activate.name).exists():
+        how = f"activate it with `{'' if os.name == 'nt' else 'source '}{activate}`, or call {shown / invoked.name}"
+    else:
+        how = f"add {shown} to PATH, or call {shown / invoked.name}"
+    return f"\n\noncore is installed in {shown}, which is not on your PATH: {how}."
 
 
 def _sign_in(api_url: str, anon_key: str) -> dict:
@@ -99,6 +127,7 @@ def load_demo(app: App, info: StackInfo) -> DemoResult:
     with app.output.status("Loading the demo tour…"):
         session = session_from_payload(_sign_in(info.api_url, info.anon_key))
         config = app.config
+        previous = config.current if config.current != DEMO_PROFILE and config.current in config.profiles else None
         config.profiles[DEMO_PROFILE] = cfg.Profile(DEMO_PROFILE, url=info.api_url, anon_key=info.anon_key,
                                                     org=DEMO_ORG[1])
         config.current = DEMO_PROFILE
@@ -135,7 +164,7 @@ def load_demo(app: App, info: StackInfo) -> DemoResult:
             code = app.api.rpc("create_advancing_session", {"show_id": first.id})
             session_id = code["session_id"]
     return DemoResult(
-        email=DEMO_EMAIL, password=DEMO_PASSWORD, profile=DEMO_PROFILE, org_slug=org.slug,
+        email=DEMO_EMAIL, password=DEMO_PASSWORD, profile=DEMO_PROFILE, org_slug=org.slug, previous_profile=previous,
         venues=len(venues_service.list()), shows=len(shows), session_id=session_id,
         access_code=code["access_code"], code_expires_at=str(code.get("expires_at")), created=created,
     )

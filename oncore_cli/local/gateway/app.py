@@ -188,7 +188,7 @@ def not_implemented(api: str):
 
 
 def create_app(config: GatewayConfig) -> Starlette:
-    from oncore_cli.local.gateway import auth, rest
+    from oncore_cli.local.gateway import auth, realtime, rest
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -196,7 +196,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         await db.open()
         app.state.db = db
         started = []
-        for module in (auth, rest):
+        for module in (auth, rest, realtime):
             hook = getattr(module, "startup", None)
             if hook:
                 await hook(app)
@@ -214,7 +214,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         Mount("/auth/v1", routes=auth.routes),
         Mount("/rest/v1", routes=rest.routes),
         Route("/storage/v1/{path:path}", not_implemented("Storage"), methods=["GET", "HEAD", "POST", "PUT", "DELETE"]),
-        Route("/realtime/v1/{path:path}", not_implemented("Realtime"), methods=["GET", "POST"]),
+        Mount("/realtime/v1", routes=realtime.routes),
         Route("/functions/v1/{path:path}", not_implemented("Edge Functions"),
               methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
     ]
