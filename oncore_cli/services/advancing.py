@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 SESSION_STATUSES = ("draft", "sent", "in_progress", "confirmed")
 SECTION_NAMES = ("hospitality", "technical", "production")
 SESSION_FIELDS = "id,org_id,show_id,status,title,code_expires_at,code_rotated_at,created_at,updated_at"
-SHOW_FIELDS = "id,org_id,venue_id,date,status,title"
+SHOW_FIELDS = "id,org_id,venue_id,date,status,title,timezone"
 _DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$", re.I)
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _CODE_SYMBOLS = re.compile(r"[^A-Za-z0-9]")
@@ -75,7 +75,7 @@ class AdvancingService:
             show = shows.get(row["show_id"]) or {}
             venue = venues.get(show.get("venue_id") or "") or {}
             row.update(show_date=show.get("date"), show_title=show.get("title"), venue_name=venue.get("name"),
-                       city=venue.get("city"), timezone=venue.get("timezone"))
+                       city=venue.get("city"), timezone=show.get("timezone") or venue.get("timezone"))
         rows.sort(key=lambda r: (r.get("show_date") or "", r.get("created_at") or ""))
         return rows
 
@@ -209,8 +209,8 @@ def sheets_for_shows(api: Api, shows: list, org: dict, progress=None) -> list[di
 
 def sheet_from_show(show, venue: dict | None, org: dict) -> dict:
     """get_advance_sheet's document for a show without an advancing session (empty sections)."""
-    tz = (venue or {}).get("timezone") or "UTC"
     data = show.data()
+    tz = data.get("timezone") or (venue or {}).get("timezone") or "UTC"  # as get_advance_sheet chooses it
     fixed = [("Load-in", data.get("load_in_at")), ("Doors", data.get("doors_at")),
              ("Set time", data.get("set_time_at")), ("Curfew", data.get("curfew_at"))]
     items = [{"label": label, "at": at} for label, at in fixed if at]
@@ -219,7 +219,7 @@ def sheet_from_show(show, venue: dict | None, org: dict) -> dict:
     venue_doc = {k: v for k, v in (venue or {}).items() if k != "contacts"} or None
     return {"version": 1, "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(), "timezone": tz,
             "session": None, "organization": {"id": org.get("id"), "name": org.get("name")},
-            "show": {k: v for k, v in data.items() if k not in ("schedule", "venue_name", "city", "timezone")},
+            "show": {k: v for k, v in data.items() if k not in ("schedule", "venue_name", "city")},
             "venue": venue_doc, "schedule": items, "contacts": list((venue or {}).get("contacts") or []),
             "hospitality": None, "technical": None, "production": None}
 
