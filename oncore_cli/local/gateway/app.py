@@ -23,6 +23,10 @@ from oncore_cli.local.gateway.db import Database
 
 # Kong's open auth routes: links in mails are clicked in a browser, which sends no apikey
 OPEN_PATHS = frozenset({"/auth/v1/verify", "/auth/v1/callback", "/auth/v1/authorize"})
+# Storage URLs meant to be shared (public objects, signed URLs) carry no key; Storage checks them itself
+OPEN_PREFIXES = ("/storage/v1/object/public/", "/storage/v1/object/info/public/", "/storage/v1/object/sign/",
+                 "/storage/v1/object/upload/sign/")
+STORAGE_PREFIX = "/storage/v1/"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # larger bodies are refused with 413 before they are read into memory
 # Kong's nginx refuses oversized header blocks too; here they would also be copied into every request's
 # `request.headers` GUC. (Request lines are capped by the HTTP parser itself, at 64 KiB.)
@@ -41,7 +45,7 @@ class ApiKeyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or scope["method" if scope["type"] == "http" else "type"] == "OPTIONS" \
-                or scope.get("path") in OPEN_PATHS:
+                or scope.get("path") in OPEN_PATHS or scope.get("path", "").startswith(OPEN_PREFIXES):
             await self.app(scope, receive, send)
             return
         key = None
@@ -81,6 +85,9 @@ class BodyLimitMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(STORAGE_PREFIX):   # Storage streams uploads and applies its own limits
             await self.app(scope, receive, send)
             return
         for name, value in scope.get("headers", []):
@@ -188,7 +195,7 @@ def not_implemented(api: str):
 
 
 def create_app(config: GatewayConfig) -> Starlette:
-    from oncore_cli.local.gateway import auth, realtime, rest
+    from oncore_cli.local.gateway import auth, realtime, rest, storage
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -196,7 +203,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         await db.open()
         app.state.db = db
         started = []
-        for module in (auth, rest, realtime):
+        for module in (auth, rest, realtime, storage):
             hook = getattr(module, "startup", None)
             if hook:
                 await hook(app)
@@ -213,7 +220,7 @@ def create_app(config: GatewayConfig) -> Starlette:
     routes = [
         Mount("/auth/v1", routes=auth.routes),
         Mount("/rest/v1", routes=rest.routes),
-        Route("/storage/v1/{path:path}", not_implemented("Storage"), methods=["GET", "HEAD", "POST", "PUT", "DELETE"]),
+        Mount("/storage/v1", routes=storage.routes),
         Mount("/realtime/v1", routes=realtime.routes),
         Route("/functions/v1/{path:path}", not_implemented("Edge Functions"),
               methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
