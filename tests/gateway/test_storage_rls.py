@@ -26,6 +26,7 @@ def member_of(stack, tour, role: str, unique: str):
     user = make_user(stack, unique)
     client_for(stack, tour.owner).rpc("add_org_member", {"org_id": tour.org["id"], "email": user.email,
                                                         "role": role}).execute()
+    client_for(stack, user).rpc("accept_org_invitation", {"org_id": tour.org["id"]}).execute()  # members join by invitation
     return storage_for(stack, user.token).from_("advancing")
 
 
