@@ -471,7 +471,8 @@ def write_output(target: str, data: bytes, app_: App) -> None:
     import sys
 
     if target == "-":
-        sys.stdout.buffer.write(data) if hasattr(sys.stdout, "buffer") else sys.stdout.write(data.decode("latin-1"))
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
     from pathlib import Path
