@@ -38,6 +38,9 @@ def font_path() -> str:
 
 @lru_cache(maxsize=1)
 def register_font() -> str:
+    import reportlab.rl_config
+
+    reportlab.rl_config.useA85 = 0  # binary streams: ASCII85 of the embedded font costs a third of a render
     from reportlab.lib.fonts import addMapping
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
