@@ -12,32 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from oncore_cli.local.stack import LocalStack  # noqa: E402
-
-
-def wall(cmd: list[str], env: dict) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
-
-
-def oncore(env: dict, *args: str, input: str | None = None) -> str:
-    proc = subprocess.run([sys.executable, "-m", "oncore_cli", *args], env=env, input=input, text=True,
-                          capture_output=True)
-    if proc.returncode:
-        raise SystemExit(f"oncore {' '.join(args)} failed: {proc.stderr.strip()}")
-    return proc.stdout
+from harness import logged_in_stack, oncore, wall  # noqa: E402
 
 
 def main() -> None:
@@ -45,42 +26,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--shows", type=int, default=40)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="oh") as home:
-        stack = LocalStack(home)
-        info, _ = stack.start(port=0, db_port=0)
-        try:
-            env = {**os.environ, "ONCORE_HOME": home, "NO_COLOR": "1", "XDG_DATA_HOME": f"{home}/xdg",
-                   "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"}
-            for name in ("ONCORE_PROFILE", "ONCORE_URL", "ONCORE_ACCESS_TOKEN", "ONCORE_ORG"):
-                env.pop(name, None)
-            email, password = "bench@example.com", "bench-password"
-            request = urllib.request.Request(f"{info.api_url}/auth/v1/signup", method="POST",
-                                             data=json.dumps({"email": email, "password": password}).encode(),
-                                             headers={"apikey": info.anon_key, "Content-Type": "application/json"})
-            urllib.request.urlopen(request).read()
-            oncore(env, "login", "--local", "--email", email, "--password-stdin", input=password + "\n")
-            oncore(env, "orgs", "create", "Bench Touring")
-            venue = json.loads(oncore(env, "venues", "create", "Bench Hall", "--timezone", "Europe/Berlin",
-                                      "--city", "Berlin", "--json"))
-            org_id = venue["org_id"]
-            rows = [{"org_id": org_id, "venue_id": venue["id"], "date": f"2027-{1 + i // 28:02d}-{1 + i % 28:02d}",
-                     "status": "confirmed", "doors_at": f"2027-{1 + i // 28:02d}-{1 + i % 28:02d}T18:00:00Z"}
-                    for i in range(args.shows)]
-            input_file = Path(home) / "shows.json"
-            input_file.write_text(json.dumps(rows))
-            oncore(env, "api", "POST", "/rest/v1/shows", "--input", str(input_file))
-            listed = json.loads(oncore(env, "shows", "list", "--json"))
-            assert len(listed) == args.shows, len(listed)
+    with logged_in_stack() as (info, env):
+        oncore(env, "orgs", "create", "Bench Touring")
+        venue = json.loads(oncore(env, "venues", "create", "Bench Hall", "--timezone", "Europe/Berlin",
+                                  "--city", "Berlin", "--json"))
+        org_id = venue["org_id"]
+        rows = [{"org_id": org_id, "venue_id": venue["id"], "date": f"2027-{1 + i // 28:02d}-{1 + i % 28:02d}",
+                 "status": "confirmed", "doors_at": f"2027-{1 + i // 28:02d}-{1 + i % 28:02d}T18:00:00Z"}
+                for i in range(args.shows)]
+        input_file = Path(env["ONCORE_HOME"]) / "shows.json"
+        input_file.write_text(json.dumps(rows))
+        oncore(env, "api", "POST", "/rest/v1/shows", "--input", str(input_file))
+        listed = json.loads(oncore(env, "shows", "list", "--json"))
+        assert len(listed) == args.shows, len(listed)
 
-            anchor_cmd = [sys.executable, "-c", "import typer"]
-            list_cmd = [sys.executable, "-m", "oncore_cli", "shows", "list", "--json"]
-            wall(anchor_cmd, env), wall(list_cmd, env)  # warm caches
-            anchor, timed = [], []
-            for _ in range(args.runs):
-                anchor.append(wall(anchor_cmd, env))
-                timed.append(wall(list_cmd, env))
-        finally:
-            stack.stop()
+        anchor_cmd = [sys.executable, "-c", "import typer"]
+        list_cmd = [sys.executable, "-m", "oncore_cli", "shows", "list", "--json"]
+        wall(anchor_cmd, env), wall(list_cmd, env)  # warm caches
+        anchor, timed = [], []
+        for _ in range(args.runs):
+            anchor.append(wall(anchor_cmd, env))
+            timed.append(wall(list_cmd, env))
     a, o = statistics.median(anchor), statistics.median(timed)
     print(f"runs: {args.runs} each, median wall time; {args.shows} shows, local stack at {info.api_url}")
     print(f"  python -c 'import typer'      {a * 1000:7.1f} ms   (anchor)")

@@ -16,7 +16,7 @@ end
 function __oncore_subcommands
     switch "$argv[1]"
         case ''
-            printf '%s\n' signup login logout whoami auth profiles orgs members venues shows import db seed tail local api completion
+            printf '%s\n' signup login logout whoami auth profiles orgs members venues shows advancing adv import db seed tail local api completion
         case 'signup'
         case 'login'
         case 'logout'
@@ -54,13 +54,43 @@ function __oncore_subcommands
         case 'venues update'
         case 'venues delete'
         case 'shows'
-            printf '%s\n' list create show update delete export
+            printf '%s\n' list create show update delete export daysheet tourbook
         case 'shows list'
         case 'shows create'
         case 'shows show'
         case 'shows update'
         case 'shows delete'
         case 'shows export'
+        case 'shows daysheet'
+        case 'shows tourbook'
+        case 'advancing'
+            printf '%s\n' create list show status code history delete set edit join export docs
+        case 'advancing create'
+        case 'advancing list'
+        case 'advancing show'
+        case 'advancing status'
+        case 'advancing code'
+        case 'advancing history'
+        case 'advancing delete'
+        case 'advancing set'
+        case 'advancing edit'
+        case 'advancing join'
+        case 'advancing export'
+        case 'advancing docs'
+        case 'adv'
+            printf '%s\n' create list show status code history delete set edit join export docs
+        case 'adv create'
+        case 'adv list'
+        case 'adv show'
+        case 'adv status'
+        case 'adv code'
+        case 'adv history'
+        case 'adv delete'
+        case 'adv set'
+        case 'adv edit'
+        case 'adv join'
+        case 'adv export'
+        case 'adv docs'
         case 'import'
             printf '%s\n' shows venues
         case 'import shows'
@@ -85,7 +115,7 @@ function __oncore_subcommands
 end
 
 complete -c oncore -f
-complete -c oncore -n "test (__oncore_path) = ''" -a 'signup login logout whoami auth profiles orgs members venues shows import db seed tail local api completion'
+complete -c oncore -n "test (__oncore_path) = ''" -a 'signup login logout whoami auth profiles orgs members venues shows advancing adv import db seed tail local api completion'
 complete -c oncore -n "test (__oncore_path) = ''" -l help
 complete -c oncore -n "test (__oncore_path) = ''" -l json
 complete -c oncore -n "test (__oncore_path) = ''" -l profile -x -a '(oncore completion --values profiles 2>/dev/null)'
@@ -220,7 +250,7 @@ complete -c oncore -n "test (__oncore_path) = 'venues delete'" -l help
 complete -c oncore -n "test (__oncore_path) = 'venues delete'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
 complete -c oncore -n "test (__oncore_path) = 'venues delete'" -l yes
 complete -c oncore -n "test (__oncore_path) = 'venues delete'" -s y
-complete -c oncore -n "test (__oncore_path) = 'shows'" -a 'list create show update delete export'
+complete -c oncore -n "test (__oncore_path) = 'shows'" -a 'list create show update delete export daysheet tourbook'
 complete -c oncore -n "test (__oncore_path) = 'shows'" -l help
 complete -c oncore -n "test (__oncore_path) = 'shows list'" -l format -x -a 'table tsv csv json ndjson'
 complete -c oncore -n "test (__oncore_path) = 'shows list'" -l from
@@ -289,6 +319,125 @@ complete -c oncore -n "test (__oncore_path) = 'shows export'" -l venue -x -a '(o
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s O
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s f -x -a 'csv json ics'
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s o -x -a 'csv json ics'
+complete -c oncore -n "test (__oncore_path) = 'shows daysheet'" -l help
+complete -c oncore -n "test (__oncore_path) = 'shows daysheet'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'shows daysheet'" -l pdf
+complete -c oncore -n "test (__oncore_path) = 'shows tourbook'" -l from
+complete -c oncore -n "test (__oncore_path) = 'shows tourbook'" -l help
+complete -c oncore -n "test (__oncore_path) = 'shows tourbook'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'shows tourbook'" -l pdf
+complete -c oncore -n "test (__oncore_path) = 'shows tourbook'" -l status -x -a 'hold confirmed cancelled'
+complete -c oncore -n "test (__oncore_path) = 'shows tourbook'" -l to
+complete -c oncore -n "test (__oncore_path) = 'advancing'" -a 'create list show status code history delete set edit join export docs'
+complete -c oncore -n "test (__oncore_path) = 'advancing'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing create'" -l expires
+complete -c oncore -n "test (__oncore_path) = 'advancing create'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing create'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing create'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'advancing create'" -l title
+complete -c oncore -n "test (__oncore_path) = 'advancing list'" -l format -x -a 'table tsv csv json ndjson'
+complete -c oncore -n "test (__oncore_path) = 'advancing list'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing list'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing list'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'advancing list'" -l show
+complete -c oncore -n "test (__oncore_path) = 'advancing list'" -l status -x -a 'hold confirmed cancelled'
+complete -c oncore -n "test (__oncore_path) = 'advancing list'" -s o -x -a 'table tsv csv json ndjson'
+complete -c oncore -n "test (__oncore_path) = 'advancing show'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing show'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing show'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'advancing status'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing status'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing status'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'advancing code'" -l expires
+complete -c oncore -n "test (__oncore_path) = 'advancing code'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing code'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing code'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'advancing history'" -l format -x -a 'table tsv csv json ndjson'
+complete -c oncore -n "test (__oncore_path) = 'advancing history'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing history'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing history'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'advancing history'" -s o -x -a 'table tsv csv json ndjson'
+complete -c oncore -n "test (__oncore_path) = 'advancing delete'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing delete'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'advancing delete'" -l yes
+complete -c oncore -n "test (__oncore_path) = 'advancing delete'" -s y
+complete -c oncore -n "test (__oncore_path) = 'advancing set'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing set'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing set'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'advancing edit'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing edit'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'advancing join'" -l anon-key
+complete -c oncore -n "test (__oncore_path) = 'advancing join'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing join'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing join'" -l local
+complete -c oncore -n "test (__oncore_path) = 'advancing join'" -l url
+complete -c oncore -n "test (__oncore_path) = 'advancing export'" -l expires
+complete -c oncore -n "test (__oncore_path) = 'advancing export'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing export'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'advancing export'" -l pdf
+complete -c oncore -n "test (__oncore_path) = 'advancing export'" -l upload
+complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -l output
+complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -l yes
+complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -s o
+complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -s y
+complete -c oncore -n "test (__oncore_path) = 'adv'" -a 'create list show status code history delete set edit join export docs'
+complete -c oncore -n "test (__oncore_path) = 'adv'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv create'" -l expires
+complete -c oncore -n "test (__oncore_path) = 'adv create'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv create'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv create'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'adv create'" -l title
+complete -c oncore -n "test (__oncore_path) = 'adv list'" -l format -x -a 'table tsv csv json ndjson'
+complete -c oncore -n "test (__oncore_path) = 'adv list'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv list'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv list'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'adv list'" -l show
+complete -c oncore -n "test (__oncore_path) = 'adv list'" -l status -x -a 'hold confirmed cancelled'
+complete -c oncore -n "test (__oncore_path) = 'adv list'" -s o -x -a 'table tsv csv json ndjson'
+complete -c oncore -n "test (__oncore_path) = 'adv show'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv show'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv show'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'adv status'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv status'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv status'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'adv code'" -l expires
+complete -c oncore -n "test (__oncore_path) = 'adv code'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv code'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv code'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'adv history'" -l format -x -a 'table tsv csv json ndjson'
+complete -c oncore -n "test (__oncore_path) = 'adv history'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv history'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv history'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'adv history'" -s o -x -a 'table tsv csv json ndjson'
+complete -c oncore -n "test (__oncore_path) = 'adv delete'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv delete'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'adv delete'" -l yes
+complete -c oncore -n "test (__oncore_path) = 'adv delete'" -s y
+complete -c oncore -n "test (__oncore_path) = 'adv set'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv set'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv set'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'adv edit'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv edit'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'adv join'" -l anon-key
+complete -c oncore -n "test (__oncore_path) = 'adv join'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv join'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv join'" -l local
+complete -c oncore -n "test (__oncore_path) = 'adv join'" -l url
+complete -c oncore -n "test (__oncore_path) = 'adv export'" -l expires
+complete -c oncore -n "test (__oncore_path) = 'adv export'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv export'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'adv export'" -l pdf
+complete -c oncore -n "test (__oncore_path) = 'adv export'" -l upload
+complete -c oncore -n "test (__oncore_path) = 'adv docs'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv docs'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv docs'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'adv docs'" -l output
+complete -c oncore -n "test (__oncore_path) = 'adv docs'" -l yes
+complete -c oncore -n "test (__oncore_path) = 'adv docs'" -s o
+complete -c oncore -n "test (__oncore_path) = 'adv docs'" -s y
 complete -c oncore -n "test (__oncore_path) = 'import'" -a 'shows venues'
 complete -c oncore -n "test (__oncore_path) = 'import'" -l help
 complete -c oncore -n "test (__oncore_path) = 'import shows'" -l batch-size

@@ -22,6 +22,8 @@ COMMANDS = {
     "members": ("oncore_cli.commands.members", "app", "Members of an organization and their roles."),
     "venues": ("oncore_cli.commands.venues", "app", "Venues: list, create, show, update, delete."),
     "shows": ("oncore_cli.commands.shows", "app", "Shows: list, create, show, update, delete, export."),
+    "advancing": ("oncore_cli.commands.advancing", "app", "Advancing: sessions, access codes, sections, PDFs."),
+    "adv": ("oncore_cli.commands.advancing", "app", "Alias of advancing."),
     "import": ("oncore_cli.commands.imports", "app", "Import shows or venues from CSV, JSON or NDJSON."),
     "db": ("oncore_cli.commands.db", "app", "Migrations: push, status (takes turns with the supabase CLI)."),
     "seed": ("oncore_cli.commands.seed", "seed", "Load a CI fixture (YAML/JSON) with the service-role key."),

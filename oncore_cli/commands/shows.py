@@ -337,3 +337,53 @@ def run_export(opts: ExportOptions, app_: App) -> None:
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
+
+
+# -- daysheet / tourbook (PDF) -----------------------------------------------------------------------------------
+PdfOpt = Annotated[str, typer.Option("--pdf", metavar="FILE", help="Write the PDF to FILE (- for stdout).")]
+
+
+@app.command("daysheet")
+def daysheet(ctx: typer.Context, show_ref: ShowArg, pdf: PdfOpt, org: OrgOpt = None) -> None:
+    """The one-page day sheet of a show as a PDF: large local times, contacts, venue, hotel, notes.
+
+    \b
+    Examples:
+      $ oncore shows daysheet 2026-05-01 --pdf day.pdf
+    """
+    from oncore_cli.commands.advancing import write_output
+    from oncore_cli.pdf import render_day_sheet
+    from oncore_cli.services.advancing import sheets_for_shows
+
+    app_ = get_app(ctx)
+    found = _service(app_, org).get(show_ref)
+    sheet = sheets_for_shows(app_.api, [found], app_.org(org).model_dump())[0]
+    write_output(pdf, render_day_sheet(sheet), app_)
+
+
+@app.command("tourbook")
+def tourbook(ctx: typer.Context, pdf: PdfOpt, date_from: FromOpt = None, date_to: ToOpt = None,
+             status: StatusFilter = None, org: OrgOpt = None) -> None:
+    """A tour book PDF: a contents page, then one day-sheet page per show.
+
+    \b
+    Examples:
+      $ oncore shows tourbook --from 2026-05-01 --to 2026-06-30 --pdf tour.pdf
+    """
+    from oncore_cli.commands.advancing import write_output
+    from oncore_cli.core.errors import NotFoundError
+    from oncore_cli.pdf import render_tour_book
+    from oncore_cli.pdf.tour_book import contents_pages
+    from oncore_cli.services.advancing import sheets_for_shows
+
+    app_ = get_app(ctx)
+    shows = _shows(Filters(date_from, date_to, status, None, None, org), app_)
+    if not shows:
+        raise NotFoundError("no shows in that range: see oncore shows list")
+    organization = app_.org(org)
+    with app_.output.progress() as bar:
+        sheets = sheets_for_shows(app_.api, shows, organization.model_dump(), progress=bar.counter("Reading", len(shows)))
+        data = render_tour_book(sheets, title=f"{organization.name} — tour book",
+                                progress=bar.counter("Rendering", contents_pages(len(shows)) + len(shows) - 1))
+    write_output(pdf, data, app_)
+

@@ -123,6 +123,10 @@ class Api:
         self._session = session
         return session
 
+    def use(self, session: Session) -> None:
+        """Make requests with `session` without storing it (stored once what it is for has worked)."""
+        self._session, self._loaded = session, True
+
     def store(self, session: Session) -> None:
         self.credentials.set(self.settings.profile, session)
         self._session, self._loaded = session, True

@@ -112,7 +112,8 @@ class Output:
         return console(stderr=True).status(text)
 
     def progress(self):
-        """A progress bar on an interactive stderr (`.step(text, done, total)`), a silent stand-in otherwise."""
+        """A progress bar on an interactive stderr (`.step(text, done, total)`,
+        `.counter(text, total)`), a silent stand-in otherwise."""
         import contextlib
 
         if self.quiet or not stdout_is_terminal(sys.stderr):
@@ -253,8 +254,19 @@ class _NoProgress:
     def step(self, text: str, done: int | None = None, total: int | None = None) -> None:
         pass
 
+    def counter(self, text: str, total: int):
+        """A phase counted in steps: returns `advance(n=1)`."""
+        done = [0]
 
-class _Progress:
+        def advance(n: int = 1) -> None:
+            done[0] += n
+            self.step(text, done[0], total)
+
+        self.step(text, 0, total)
+        return advance
+
+
+class _Progress(_NoProgress):
     """One rich task whose text, count and total change as the work moves from phase to phase."""
 
     def __enter__(self):

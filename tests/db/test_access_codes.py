@@ -117,7 +117,9 @@ def test_rotation_invalidates_old_code_and_admissions(conn, advance):
     assert not can_read_session(conn, guest, advance["session"])
     newcomer = venue_guest(conn)
     result, status = claim(conn, newcomer, advance["code"])
-    assert status == "404"
+    # The replaced code admits nobody and says why (HTTP 410), so the venue asks for the current one.
+    assert status == "410" and result["code"] == "PT410" and "replaced by a newer one" in result["message"]
+    assert not can_read_session(conn, newcomer, advance["session"])
     result, status = claim(conn, newcomer, rotated["access_code"])
     assert result["session_id"] == advance["session"]
     rotated_at = conn.execute("select code_rotated_at from advancing_sessions where id = %s",
