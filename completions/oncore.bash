@@ -41,13 +41,17 @@ _oncore_subcommands() {
         "shows update") echo "" ;;
         "shows delete") echo "" ;;
         "shows export") echo "" ;;
-        "local") echo "start stop status reset logs mail" ;;
+        "local") echo "start stop status reset logs mail secrets" ;;
         "local start") echo "" ;;
         "local stop") echo "" ;;
         "local status") echo "" ;;
         "local reset") echo "" ;;
         "local logs") echo "" ;;
         "local mail") echo "" ;;
+        "local secrets") echo "set list unset" ;;
+        "local secrets set") echo "" ;;
+        "local secrets list") echo "" ;;
+        "local secrets unset") echo "" ;;
         "api") echo "" ;;
         "completion") echo "" ;;
     esac
@@ -100,6 +104,10 @@ _oncore_options() {
         "local reset") echo "--help --json --yes -y" ;;
         "local logs") echo "--follow --help --lines --service -f -n -s" ;;
         "local mail") echo "--help --json --last --to" ;;
+        "local secrets") echo "--help" ;;
+        "local secrets set") echo "--help" ;;
+        "local secrets list") echo "--help --json --reveal" ;;
+        "local secrets unset") echo "--help" ;;
         "api") echo "--field --header --help --include --input --raw-field -F -H -f -i" ;;
         "completion") echo "--help" ;;
     esac

@@ -61,13 +61,18 @@ function __oncore_subcommands
         case 'shows delete'
         case 'shows export'
         case 'local'
-            printf '%s\n' start stop status reset logs mail
+            printf '%s\n' start stop status reset logs mail secrets
         case 'local start'
         case 'local stop'
         case 'local status'
         case 'local reset'
         case 'local logs'
         case 'local mail'
+        case 'local secrets'
+            printf '%s\n' set list unset
+        case 'local secrets set'
+        case 'local secrets list'
+        case 'local secrets unset'
         case 'api'
         case 'completion'
     end
@@ -266,7 +271,7 @@ complete -c oncore -n "test (__oncore_path) = 'shows export'" -l to
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -l venue
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s O
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s f
-complete -c oncore -n "test (__oncore_path) = 'local'" -a 'start stop status reset logs mail'
+complete -c oncore -n "test (__oncore_path) = 'local'" -a 'start stop status reset logs mail secrets'
 complete -c oncore -n "test (__oncore_path) = 'local'" -l help
 complete -c oncore -n "test (__oncore_path) = 'local start'" -l db-port
 complete -c oncore -n "test (__oncore_path) = 'local start'" -l demo
@@ -293,6 +298,13 @@ complete -c oncore -n "test (__oncore_path) = 'local mail'" -l help
 complete -c oncore -n "test (__oncore_path) = 'local mail'" -l json
 complete -c oncore -n "test (__oncore_path) = 'local mail'" -l last
 complete -c oncore -n "test (__oncore_path) = 'local mail'" -l to
+complete -c oncore -n "test (__oncore_path) = 'local secrets'" -a 'set list unset'
+complete -c oncore -n "test (__oncore_path) = 'local secrets'" -l help
+complete -c oncore -n "test (__oncore_path) = 'local secrets set'" -l help
+complete -c oncore -n "test (__oncore_path) = 'local secrets list'" -l help
+complete -c oncore -n "test (__oncore_path) = 'local secrets list'" -l json
+complete -c oncore -n "test (__oncore_path) = 'local secrets list'" -l reveal
+complete -c oncore -n "test (__oncore_path) = 'local secrets unset'" -l help
 complete -c oncore -n "test (__oncore_path) = 'api'" -l field
 complete -c oncore -n "test (__oncore_path) = 'api'" -l header
 complete -c oncore -n "test (__oncore_path) = 'api'" -l help

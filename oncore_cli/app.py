@@ -21,7 +21,7 @@ COMMANDS = {
     "members": ("oncore_cli.commands.members", "app", "Members of an organization and their roles."),
     "venues": ("oncore_cli.commands.venues", "app", "Venues: list, create, show, update, delete."),
     "shows": ("oncore_cli.commands.shows", "app", "Shows: list, create, show, update, delete, export."),
-    "local": ("oncore_cli.commands.local", "app", "The local stack: start, stop, status, reset, logs, mail."),
+    "local": ("oncore_cli.commands.local", "app", "The local stack: start, stop, status, reset, logs, mail, secrets."),
     "api": ("oncore_cli.commands.api", "api", "Make an authenticated request to the project's APIs."),
     "completion": ("oncore_cli.commands.completion", "completion", "Print a shell completion script."),
 }

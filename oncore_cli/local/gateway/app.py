@@ -23,6 +23,8 @@ from oncore_cli.local.gateway.db import Database
 
 # Kong's open auth routes: links in mails are clicked in a browser, which sends no apikey
 OPEN_PATHS = frozenset({"/auth/v1/verify", "/auth/v1/callback", "/auth/v1/authorize"})
+# Kong's functions route has no key-auth: Stripe calls a webhook with no key; each function's verify_jwt decides
+FUNCTIONS_PREFIX = "/functions/v1/"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # larger bodies are refused with 413 before they are read into memory
 # Kong's nginx refuses oversized header blocks too; here they would also be copied into every request's
 # `request.headers` GUC. (Request lines are capped by the HTTP parser itself, at 64 KiB.)
@@ -41,7 +43,7 @@ class ApiKeyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or scope["method" if scope["type"] == "http" else "type"] == "OPTIONS" \
-                or scope.get("path") in OPEN_PATHS:
+                or scope.get("path") in OPEN_PATHS or scope.get("path", "").startswith(FUNCTIONS_PREFIX):
             await self.app(scope, receive, send)
             return
         key = None
@@ -188,7 +190,7 @@ def not_implemented(api: str):
 
 
 def create_app(config: GatewayConfig) -> Starlette:
-    from oncore_cli.local.gateway import auth, rest
+    from oncore_cli.local.gateway import auth, functions, rest
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -196,7 +198,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         await db.open()
         app.state.db = db
         started = []
-        for module in (auth, rest):
+        for module in (auth, rest, functions):
             hook = getattr(module, "startup", None)
             if hook:
                 await hook(app)
@@ -215,8 +217,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         Mount("/rest/v1", routes=rest.routes),
         Route("/storage/v1/{path:path}", not_implemented("Storage"), methods=["GET", "HEAD", "POST", "PUT", "DELETE"]),
         Route("/realtime/v1/{path:path}", not_implemented("Realtime"), methods=["GET", "POST"]),
-        Route("/functions/v1/{path:path}", not_implemented("Edge Functions"),
-              methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
+        Mount("/functions/v1", routes=functions.routes),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.config = config

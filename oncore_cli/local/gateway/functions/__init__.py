@@ -1,0 +1,191 @@
+"""/functions/v1/<name>: edge functions run by Deno, answering as the supabase CLI's edge runtime does.
+
+The gateway plays Kong and edge-runtime's main service (see the wire reference in docs/backend.md): it fills
+`Authorization` from `apikey` when absent, checks the caller's JWT unless the function has `verify_jwt = false`
+(OPTIONS never), and forwards the original request — path still `/<name>/…`, headers, streamed body — to the
+function's warm Deno worker, streaming the answer back. Failures answer with edge-runtime's codes: unknown function
+404, missing or bad JWT 401, a worker that cannot boot 503 BOOT_ERROR, one that dies mid-request 546 WORKER_LIMIT,
+one that sends no answer within the time limit 504 (Kong's upstream timeout; the worker is killed)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from pathlib import Path
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from oncore_cli.local.functions import deno_binary, read_secrets, secrets_path
+from oncore_cli.local.gateway.functions.registry import Function, discover
+from oncore_cli.local.gateway.functions.workers import BootError, Worker
+from oncore_cli.local.gateway.jwt import JWTError, decode
+
+_HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+                         "transfer-encoding", "upgrade", "host", "content-length"})
+
+
+class Runtime:
+    def __init__(self, config) -> None:
+        self.config = config
+        self.deno = deno_binary()
+        self.functions: dict[str, Function] = discover(config.supabase_dir)
+        self.workers: dict[str, Worker] = {}
+        self.log_path = Path(config.data_dir) / "logs" / "functions.log"
+        self.timeout = config.function_timeout
+        self._secrets_stamp = self._stamp()
+        self._secrets = read_secrets(config.data_dir)
+        self.client = httpx.AsyncClient(timeout=httpx.Timeout(None), limits=httpx.Limits(
+            max_connections=None, max_keepalive_connections=64))
+        self._warming: asyncio.Task | None = None
+
+    def _stamp(self) -> tuple[int, int] | None:
+        with contextlib.suppress(OSError):
+            st = os.stat(secrets_path(self.config.data_dir))
+            return st.st_mtime_ns, st.st_size
+        return None
+
+    def env(self) -> dict[str, str]:
+        c = self.config
+        from oncore_cli.local.postgres import SUPERUSER, SUPERUSER_PASSWORD
+
+        return {**self._secrets, "SUPABASE_URL": c.api_url, "SUPABASE_ANON_KEY": c.anon_key,
+                "SUPABASE_SERVICE_ROLE_KEY": c.service_role_key,
+                "SUPABASE_DB_URL": f"postgresql://{SUPERUSER}:{SUPERUSER_PASSWORD}@127.0.0.1:{c.db_port}/postgres",
+                # the local outbox, for functions that send mail (send-email); hosted projects have none
+                "ONCORE_OUTBOX_DIR": str(Path(c.data_dir) / "mail")}
+
+    async def _refresh_secrets(self) -> None:
+        """New secrets reach functions as they do after `supabase secrets set`: running workers start again."""
+        stamp = self._stamp()
+        if stamp == self._secrets_stamp:
+            return
+        self._secrets_stamp = stamp
+        self._secrets = read_secrets(self.config.data_dir)
+        for worker in list(self.workers.values()):
+            await worker.stop()
+        self.workers.clear()
+
+    def function(self, name: str) -> Function | None:
+        if name not in self.functions:  # added since the gateway started
+            self.functions = discover(self.config.supabase_dir)
+        return self.functions.get(name)
+
+    def worker(self, function: Function) -> Worker:
+        worker = self.workers.get(function.name)
+        if worker is None or worker.function != function:
+            worker = self.workers[function.name] = Worker(function, self.deno or "deno", self.env(), self.log_path)
+        return worker
+
+    def warm(self) -> None:
+        """Boot every function in the background: Deno fills its cache (npm packages) now, not on a first call."""
+        async def boot_all() -> None:
+            for function in list(self.functions.values()):
+                with contextlib.suppress(BootError, OSError):
+                    await self.worker(function).ready()
+
+        if self.deno and self.functions:
+            self._warming = asyncio.create_task(boot_all())
+
+    async def close(self) -> None:
+        if self._warming:
+            self._warming.cancel()
+            with contextlib.suppress(BaseException):
+                await self._warming
+        for worker in self.workers.values():
+            await worker.stop()
+        await self.client.aclose()
+
+
+async def startup(app) -> None:
+    runtime = app.state.functions = Runtime(app.state.config)
+    runtime.warm()
+
+
+async def shutdown(app) -> None:
+    await app.state.functions.close()
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return JSONResponse({"code": code, "message": message}, status_code=status)
+
+
+def _verify(request: Request, headers: dict[str, str], secret: str) -> Response | None:
+    authorization = headers.get("authorization")
+    if not authorization:
+        return JSONResponse({"msg": "Error: Missing authorization header"}, status_code=401)
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return JSONResponse({"msg": "Error: Auth header is not 'Bearer {token}'"}, status_code=401)
+    try:
+        decode(token.strip(), secret)
+    except JWTError:
+        return JSONResponse({"msg": "Invalid JWT"}, status_code=401)
+    return None
+
+
+async def invoke(request: Request) -> Response:
+    runtime: Runtime = request.app.state.functions
+    name = request.path_params["path"].split("/", 1)[0]
+    function = runtime.function(name)
+    if function is None:
+        return PlainTextResponse("Function not found", status_code=404)
+    headers = {k.lower(): v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+    if "authorization" not in headers and "apikey" in headers:  # Kong's request transformer
+        headers["authorization"] = f"Bearer {headers['apikey']}"
+    if function.verify_jwt and request.method != "OPTIONS":
+        refused = _verify(request, headers, runtime.config.jwt_secret)
+        if refused is not None:
+            return refused
+    if runtime.deno is None:
+        return JSONResponse({"code": "BOOT_ERROR", "message": "Deno is not installed: pip install deno, or set "
+                             "ONCORE_DENO"}, status_code=503, headers={"x-relay-error": "true"})
+    await runtime._refresh_secrets()
+    worker = runtime.worker(function)
+    try:
+        port = await worker.ready()
+    except BootError as e:
+        _log(runtime, f"[{name}] worker failed to boot: {e}")
+        return _error(503, "BOOT_ERROR", "Worker failed to boot (please check logs)")
+    path = "/" + request.path_params["path"]
+    url = f"http://127.0.0.1:{port}{path}" + (f"?{request.url.query}" if request.url.query else "")
+    has_body = request.method not in ("GET", "HEAD") and (
+        "content-length" in request.headers or "transfer-encoding" in request.headers)
+    upstream = runtime.client.build_request(request.method, url, headers=headers,
+                                            content=request.stream() if has_body else None)
+    try:
+        response = await asyncio.wait_for(runtime.client.send(upstream, stream=True), runtime.timeout)
+    except asyncio.TimeoutError:
+        await worker.stop()
+        _log(runtime, f"[{name}] no response within {runtime.timeout:g}s: worker stopped")
+        return _error(504, "WORKER_TIMEOUT", f"The function did not answer within {runtime.timeout:g} seconds")
+    except httpx.HTTPError:
+        await worker.stop()
+        _log(runtime, f"[{name}] worker ended during the request")
+        return _error(546, "WORKER_LIMIT", "Worker ended early: the function crashed or hit a resource limit")
+    relayed = StreamingResponse(_relay(response), status_code=response.status_code)
+    relayed.raw_headers = [(k, v) for k, v in response.headers.raw
+                           if k.lower().decode("latin-1") not in _HOP_BY_HOP or k.lower() == b"content-length"]
+    return relayed
+
+
+async def _relay(response: httpx.Response):
+    try:
+        async for chunk in response.aiter_raw():
+            yield chunk
+    except httpx.HTTPError:
+        pass  # the worker died mid-body: the client sees a short body, as from edge-runtime
+    finally:
+        await response.aclose()
+
+
+def _log(runtime: Runtime, line: str) -> None:
+    with contextlib.suppress(OSError):
+        with open(runtime.log_path, "a") as f:
+            f.write(line + "\n")
+
+
+routes = [Route("/{path:path}", invoke, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])]
