@@ -30,6 +30,13 @@ class OrganizationService:
             rows = self.api.select("organizations", {"select": ORG_FIELDS})
         return Organization.model_validate(pick(rows, ref, noun="organization", list_hint="oncore orgs list"))
 
+    def subscription(self, org: Organization) -> dict | None:
+        """The organization's Stripe subscription (plan, status, current_period_end), as the webhook recorded it;
+        None when there is none or the caller is not an owner (only owners read billing)."""
+        rows = self.api.select("subscriptions", {"select": "plan,status,current_period_end",
+                                                 "org_id": f"eq.{org.id}"})
+        return rows[0] if rows else None
+
     def create(self, name: str, slug: str | None = None) -> Organization:
         row = self.api.rpc("create_organization", {"name": name, "slug": slug or slugify(name)})
         if isinstance(row, list):

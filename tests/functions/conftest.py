@@ -51,3 +51,29 @@ def functions_gateway(stack, stack_home, tmp_path):
         proc.terminate()
         proc.wait(timeout=30)
 
+
+
+@pytest.fixture
+def owner(stack, unique):
+    """A signed-in user (supabase-py client) owning a fresh organization: SimpleNamespace(client, org_id, token)."""
+    from supabase import create_client
+
+    client = create_client(stack.api_url, stack.anon_key)
+    session = client.auth.sign_up({"email": f"owner-{unique}@example.com", "password": "correct horse battery"}).session
+    org = client.rpc("create_organization", {"name": f"Org {unique}", "slug": f"org-{unique}"}).execute().data
+    return SimpleNamespace(client=client, org_id=org["id"], token=session.access_token)
+
+
+@pytest.fixture
+def stack_secrets(stack, stack_home):
+    """Set secrets for the shared stack's functions (as `oncore local secrets set` does); restored afterwards."""
+    from oncore_cli.local.functions import read_secrets, write_secrets
+
+    data_dir = Path(stack_home) / "local"
+    before = read_secrets(data_dir)
+
+    def set_(**values: str) -> None:
+        write_secrets(data_dir, {**read_secrets(data_dir), **values})
+
+    yield set_
+    write_secrets(data_dir, before)

@@ -1,0 +1,43 @@
+"""`oncore orgs show` shows the plan the Stripe webhook recorded (owners read billing; others see none)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from oncore_cli.local.functions import read_secrets, write_secrets
+
+
+def test_orgs_show_has_the_plan_from_a_signed_stripe_event(oncore, org, stack, stack_home):
+    shown = oncore("orgs", "show", "--json")
+    assert shown.exit_code == 0 and shown.json["plan"] is None and shown.json["plan_status"] is None
+
+    data_dir = Path(stack_home) / "local"
+    before = read_secrets(data_dir)
+    secret = "whsec_" + uuid.uuid4().hex
+    write_secrets(data_dir, {**before, "STRIPE_WEBHOOK_SECRET": secret})
+    try:
+        now = int(time.time())
+        event = {"id": f"evt_{uuid.uuid4().hex}", "type": "customer.subscription.created", "created": now,
+                 "data": {"object": {"id": f"sub_{uuid.uuid4().hex[:10]}", "customer": "cus_x", "status": "active",
+                                     "metadata": {"org_id": org["id"]}, "current_period_end": now + 86400,
+                                     "items": {"data": [{"price": {"id": "price_9", "lookup_key": "headliner"}}]}}}}
+        payload = json.dumps(event)
+        signature = hmac.new(secret.encode(), f"{now}.{payload}".encode(), hashlib.sha256).hexdigest()
+        r = httpx.post(f"{stack.api_url}/functions/v1/stripe-webhook", content=payload,
+                       headers={"Stripe-Signature": f"t={now},v1={signature}"}, timeout=60)
+        assert r.status_code == 200, r.text
+    finally:
+        write_secrets(data_dir, before)
+
+    shown = oncore("orgs", "show", "--json")
+    assert (shown.json["plan"], shown.json["plan_status"]) == ("headliner", "active")
+    assert shown.json["plan_renews_at"].startswith(time.strftime("%Y-%m-%d", time.gmtime(now + 86400)))
+    table = oncore("orgs", "show")
+    assert "headliner" in table.stdout and "active" in table.stdout
