@@ -3,7 +3,8 @@
 
 _oncore_subcommands() {
     case "$1" in
-        "") echo "login logout whoami auth profiles orgs members venues shows local api completion" ;;
+        "") echo "signup login logout whoami auth profiles orgs members venues shows local api completion" ;;
+        "signup") echo "" ;;
         "login") echo "" ;;
         "logout") echo "" ;;
         "whoami") echo "" ;;
@@ -60,6 +61,7 @@ _oncore_subcommands() {
 _oncore_options() {
     case "$1" in
         "") echo "--help --json --profile --quiet --version --yes -p -q -y" ;;
+        "signup") echo "--anon-key --email --help --local --password-stdin --url -e" ;;
         "login") echo "--anon-key --email --help --local --otp --password-stdin --url -e" ;;
         "logout") echo "--help" ;;
         "whoami") echo "--help --json" ;;
@@ -92,11 +94,11 @@ _oncore_options() {
         "venues delete") echo "--help --org --yes -y" ;;
         "shows") echo "--help" ;;
         "shows list") echo "--format --from --help --json --limit --org --status --to --venue -L -o" ;;
-        "shows create") echo "--capacity --curfew --currency --date --doors --external-ref --help --json --load-in --notes --org --promoter-email --set-time --status --title --venue -d" ;;
+        "shows create") echo "--capacity --curfew --currency --date --doors --external-ref --help --json --load-in --notes --org --promoter-email --set-time --status --timezone --title --tz --venue -d" ;;
         "shows show") echo "--help --json --org" ;;
-        "shows update") echo "--capacity --curfew --currency --date --doors --external-ref --help --json --load-in --notes --org --promoter-email --set-time --status --title --venue -d" ;;
+        "shows update") echo "--capacity --curfew --currency --date --doors --external-ref --help --json --load-in --notes --org --promoter-email --set-time --status --timezone --title --tz --venue -d" ;;
         "shows delete") echo "--help --org --yes -y" ;;
-        "shows export") echo "--format --from --help --org --output --status --to --venue -O -f" ;;
+        "shows export") echo "--format --from --help --org --output --status --to --venue -O -f -o" ;;
         "local") echo "--help" ;;
         "local start") echo "--db-port --demo --env --help --json --port" ;;
         "local stop") echo "--help" ;;
@@ -113,8 +115,59 @@ _oncore_options() {
     esac
 }
 
+_oncore_values() {
+    case "$1|$2" in
+        "|--profile") echo "@profiles" ;;
+        "|-p") echo "@profiles" ;;
+        "profiles list|--format") echo "table tsv csv json ndjson" ;;
+        "profiles list|-o") echo "table tsv csv json ndjson" ;;
+        "orgs list|--format") echo "table tsv csv json ndjson" ;;
+        "orgs list|-o") echo "table tsv csv json ndjson" ;;
+        "orgs invitations|--format") echo "table tsv csv json ndjson" ;;
+        "orgs invitations|-o") echo "table tsv csv json ndjson" ;;
+        "members list|--org") echo "@orgs" ;;
+        "members list|--format") echo "table tsv csv json ndjson" ;;
+        "members list|-o") echo "table tsv csv json ndjson" ;;
+        "members add|--role") echo "owner admin member viewer" ;;
+        "members add|-r") echo "owner admin member viewer" ;;
+        "members add|--org") echo "@orgs" ;;
+        "members set-role|--role") echo "owner admin member viewer" ;;
+        "members set-role|-r") echo "owner admin member viewer" ;;
+        "members set-role|--org") echo "@orgs" ;;
+        "members remove|--org") echo "@orgs" ;;
+        "venues list|--org") echo "@orgs" ;;
+        "venues list|--format") echo "table tsv csv json ndjson" ;;
+        "venues list|-o") echo "table tsv csv json ndjson" ;;
+        "venues create|--org") echo "@orgs" ;;
+        "venues show|--org") echo "@orgs" ;;
+        "venues update|--org") echo "@orgs" ;;
+        "venues delete|--org") echo "@orgs" ;;
+        "shows list|--status") echo "hold confirmed cancelled" ;;
+        "shows list|--venue") echo "@venues" ;;
+        "shows list|--org") echo "@orgs" ;;
+        "shows list|--format") echo "table tsv csv json ndjson" ;;
+        "shows list|-o") echo "table tsv csv json ndjson" ;;
+        "shows create|--venue") echo "@venues" ;;
+        "shows create|--status") echo "hold confirmed cancelled" ;;
+        "shows create|--org") echo "@orgs" ;;
+        "shows show|--org") echo "@orgs" ;;
+        "shows update|--venue") echo "@venues" ;;
+        "shows update|--status") echo "hold confirmed cancelled" ;;
+        "shows update|--org") echo "@orgs" ;;
+        "shows delete|--org") echo "@orgs" ;;
+        "shows export|--format") echo "csv json ics" ;;
+        "shows export|-o") echo "csv json ics" ;;
+        "shows export|-f") echo "csv json ics" ;;
+        "shows export|--status") echo "hold confirmed cancelled" ;;
+        "shows export|--venue") echo "@venues" ;;
+        "shows export|--org") echo "@orgs" ;;
+        "local logs|--service") echo "gateway postgres all" ;;
+        "local logs|-s") echo "gateway postgres all" ;;
+    esac
+}
+
 _oncore() {
-    local cur="${COMP_WORDS[COMP_CWORD]}" path="" word i
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" path="" word i values
     for ((i = 1; i < COMP_CWORD; i++)); do
         word="${COMP_WORDS[i]}"
         [[ "$word" == -* ]] && continue
@@ -122,7 +175,15 @@ _oncore() {
             path="${path:+$path }$word"
         fi
     done
-    if [[ "$cur" == -* ]]; then
+    values="$(_oncore_values "$path" "$prev")"
+    if [[ -n "$values" ]]; then
+        if [[ "$values" == @* ]]; then
+            local IFS=$'\n'
+            COMPREPLY=($(compgen -W "$(oncore completion --values "${values#@}" 2>/dev/null)" -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "$values" -- "$cur"))
+        fi
+    elif [[ "$cur" == -* ]]; then
         COMPREPLY=($(compgen -W "$(_oncore_options "$path")" -- "$cur"))
     else
         COMPREPLY=($(compgen -W "$(_oncore_subcommands "$path")" -- "$cur"))

@@ -4,7 +4,8 @@
 Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $subcommands = @{
-        '' = @('login', 'logout', 'whoami', 'auth', 'profiles', 'orgs', 'members', 'venues', 'shows', 'local', 'api', 'completion')
+        '' = @('signup', 'login', 'logout', 'whoami', 'auth', 'profiles', 'orgs', 'members', 'venues', 'shows', 'local', 'api', 'completion')
+        'signup' = @()
         'login' = @()
         'logout' = @()
         'whoami' = @()
@@ -58,6 +59,7 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
     }
     $options = @{
         '' = @('--help', '--json', '--profile', '--quiet', '--version', '--yes', '-p', '-q', '-y')
+        'signup' = @('--anon-key', '--email', '--help', '--local', '--password-stdin', '--url', '-e')
         'login' = @('--anon-key', '--email', '--help', '--local', '--otp', '--password-stdin', '--url', '-e')
         'logout' = @('--help')
         'whoami' = @('--help', '--json')
@@ -90,11 +92,11 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
         'venues delete' = @('--help', '--org', '--yes', '-y')
         'shows' = @('--help')
         'shows list' = @('--format', '--from', '--help', '--json', '--limit', '--org', '--status', '--to', '--venue', '-L', '-o')
-        'shows create' = @('--capacity', '--curfew', '--currency', '--date', '--doors', '--external-ref', '--help', '--json', '--load-in', '--notes', '--org', '--promoter-email', '--set-time', '--status', '--title', '--venue', '-d')
+        'shows create' = @('--capacity', '--curfew', '--currency', '--date', '--doors', '--external-ref', '--help', '--json', '--load-in', '--notes', '--org', '--promoter-email', '--set-time', '--status', '--timezone', '--title', '--tz', '--venue', '-d')
         'shows show' = @('--help', '--json', '--org')
-        'shows update' = @('--capacity', '--curfew', '--currency', '--date', '--doors', '--external-ref', '--help', '--json', '--load-in', '--notes', '--org', '--promoter-email', '--set-time', '--status', '--title', '--venue', '-d')
+        'shows update' = @('--capacity', '--curfew', '--currency', '--date', '--doors', '--external-ref', '--help', '--json', '--load-in', '--notes', '--org', '--promoter-email', '--set-time', '--status', '--timezone', '--title', '--tz', '--venue', '-d')
         'shows delete' = @('--help', '--org', '--yes', '-y')
-        'shows export' = @('--format', '--from', '--help', '--org', '--output', '--status', '--to', '--venue', '-O', '-f')
+        'shows export' = @('--format', '--from', '--help', '--org', '--output', '--status', '--to', '--venue', '-O', '-f', '-o')
         'local' = @('--help')
         'local start' = @('--db-port', '--demo', '--env', '--help', '--json', '--port')
         'local stop' = @('--help')
@@ -109,14 +111,67 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
         'api' = @('--field', '--header', '--help', '--include', '--input', '--raw-field', '-F', '-H', '-f', '-i')
         'completion' = @('--help')
     }
+    $values = @{
+        '|--profile' = '@profiles'
+        '|-p' = '@profiles'
+        'profiles list|--format' = 'table tsv csv json ndjson'
+        'profiles list|-o' = 'table tsv csv json ndjson'
+        'orgs list|--format' = 'table tsv csv json ndjson'
+        'orgs list|-o' = 'table tsv csv json ndjson'
+        'orgs invitations|--format' = 'table tsv csv json ndjson'
+        'orgs invitations|-o' = 'table tsv csv json ndjson'
+        'members list|--org' = '@orgs'
+        'members list|--format' = 'table tsv csv json ndjson'
+        'members list|-o' = 'table tsv csv json ndjson'
+        'members add|--role' = 'owner admin member viewer'
+        'members add|-r' = 'owner admin member viewer'
+        'members add|--org' = '@orgs'
+        'members set-role|--role' = 'owner admin member viewer'
+        'members set-role|-r' = 'owner admin member viewer'
+        'members set-role|--org' = '@orgs'
+        'members remove|--org' = '@orgs'
+        'venues list|--org' = '@orgs'
+        'venues list|--format' = 'table tsv csv json ndjson'
+        'venues list|-o' = 'table tsv csv json ndjson'
+        'venues create|--org' = '@orgs'
+        'venues show|--org' = '@orgs'
+        'venues update|--org' = '@orgs'
+        'venues delete|--org' = '@orgs'
+        'shows list|--status' = 'hold confirmed cancelled'
+        'shows list|--venue' = '@venues'
+        'shows list|--org' = '@orgs'
+        'shows list|--format' = 'table tsv csv json ndjson'
+        'shows list|-o' = 'table tsv csv json ndjson'
+        'shows create|--venue' = '@venues'
+        'shows create|--status' = 'hold confirmed cancelled'
+        'shows create|--org' = '@orgs'
+        'shows show|--org' = '@orgs'
+        'shows update|--venue' = '@venues'
+        'shows update|--status' = 'hold confirmed cancelled'
+        'shows update|--org' = '@orgs'
+        'shows delete|--org' = '@orgs'
+        'shows export|--format' = 'csv json ics'
+        'shows export|-o' = 'csv json ics'
+        'shows export|-f' = 'csv json ics'
+        'shows export|--status' = 'hold confirmed cancelled'
+        'shows export|--venue' = '@venues'
+        'shows export|--org' = '@orgs'
+        'local logs|--service' = 'gateway postgres all'
+        'local logs|-s' = 'gateway postgres all'
+    }
     $path = ''
+    $previous = ''
     foreach ($element in $commandAst.CommandElements | Select-Object -Skip 1) {
         $word = $element.ToString()
         if ($word -eq $wordToComplete) { break }
+        $previous = $word
         if ($word.StartsWith('-')) { continue }
         if ($subcommands[$path] -contains $word) { $path = ("$path $word").Trim() }
     }
-    if ($wordToComplete.StartsWith('-')) { $candidates = $options[$path] } else { $candidates = $subcommands[$path] }
+    $known = $values["$path|$previous"]
+    if ($known -and $known.StartsWith('@')) { $candidates = @(oncore completion --values $known.Substring(1) 2>$null) }
+    elseif ($known) { $candidates = $known -split ' ' }
+    elseif ($wordToComplete.StartsWith('-')) { $candidates = $options[$path] } else { $candidates = $subcommands[$path] }
     $candidates | Where-Object { $_ -like "$wordToComplete*" } | ForEach-Object {
         [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)
     }

@@ -12,6 +12,7 @@ from oncore_cli.core.cli import lazy_root
 # name → (module, attribute, one-line help). Modules load only when their command runs; the help lines show in
 # `oncore --help` without importing anything.
 COMMANDS = {
+    "signup": ("oncore_cli.commands.auth", "signup", "Create an account (e-mail and password) and log in."),
     "login": ("oncore_cli.commands.auth", "login", "Log in; the session goes to the system keyring."),
     "logout": ("oncore_cli.commands.auth", "logout", "Log out and forget the session's tokens."),
     "whoami": ("oncore_cli.commands.auth", "whoami", "Show who you are logged in as, and where."),

@@ -1,4 +1,4 @@
-"""login, logout, whoami and `auth token`."""
+"""signup, login, logout, whoami and `auth token`."""
 
 from __future__ import annotations
 
@@ -64,10 +64,14 @@ def _server(opts: LoginOptions, app: App) -> tuple[str, str]:
         return status.info.api_url, status.info.anon_key
     url = (opts.url or app.settings.url or "").rstrip("/")
     key = opts.anon_key or app.settings.anon_key
+    if opts.url and not opts.anon_key and not key:
+        raise UsageError("--url needs --anon-key too: the project's anon key (Supabase dashboard: Project "
+                         "Settings, API)")
     if not url or not key:
-        from oncore_cli.core.client import NO_SERVER
+        from oncore_cli.core.client import missing_setting
 
-        raise UsageError(NO_SERVER)
+        raise UsageError(missing_setting("ONCORE_ANON_KEY", "ONCORE_URL", url) if url else
+                         missing_setting("ONCORE_URL", "ONCORE_ANON_KEY", key))
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"bad URL {url!r}: it must start with https:// (or http:// for a local stack)")
     return url, key
@@ -84,9 +88,9 @@ def _ask(prompt: str, hide: bool = False) -> str:
         raise UsageError(f"no {prompt.lower()} given") from None
 
 
-def run_login(opts: LoginOptions, app: App) -> None:
+def _account(opts: LoginOptions, app: App):
+    """The server to talk to (as settings without tokens) and the account's e-mail address."""
     from oncore_cli.core import config as cfg
-    from oncore_cli.core.client import Api, session_from_payload
     from oncore_cli.core.errors import UsageError
 
     url, key = _server(opts, app)
@@ -95,22 +99,41 @@ def run_login(opts: LoginOptions, app: App) -> None:
     email = opts.email or _ask("E-mail")
     if "@" not in email:
         raise UsageError(f"bad e-mail address {email!r}")
+    return settings, email
+
+
+def run_login(opts: LoginOptions, app: App) -> None:
+    from oncore_cli.core.client import Api
+    from oncore_cli.core.errors import UsageError
+
+    settings, email = _account(opts, app)
     gotrue = Api(settings, app.credentials).gotrue()
-    with app.output.status("Signing in"):
-        if opts.otp:
+    # The spinner runs only while waiting for the server, never over a prompt.
+    if opts.otp:
+        with app.output.status("Sending a code"):
             gotrue.sign_in_with_otp({"email": email, "options": {"should_create_user": False}})
-            app.output.message(f"A sign-in code was sent to {email}.")
-            code = _ask("Code")
+        app.output.message(f"A sign-in code was sent to {email}.")
+        code = _ask("Code")
+        with app.output.status("Signing in"):
             response = gotrue.verify_otp({"email": email, "token": code, "type": "email"})
-        else:
-            password = sys.stdin.readline().rstrip("\r\n") if opts.password_stdin else _ask("Password", hide=True)
-            if not password:
-                raise UsageError("empty password")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n") if opts.password_stdin else _ask("Password", hide=True)
+        if not password:
+            raise UsageError("empty password")
+        with app.output.status("Signing in"):
             response = gotrue.sign_in_with_password({"email": email, "password": password})
     if response.session is None:
         raise UsageError("the server returned no session: confirm your e-mail address, then log in again")
-    session = session_from_payload(response.session.model_dump(mode="json"))
-    # Only now, with a session in hand, is anything written: the profile, then the tokens.
+    _keep_session(response.session, settings, email, app)
+
+
+def _keep_session(payload, settings, email: str, app: App) -> None:
+    """Store a new session: only now, with a session in hand, is anything written (the profile, then tokens)."""
+    from oncore_cli.core import config as cfg
+    from oncore_cli.core.client import session_from_payload
+
+    session = session_from_payload(payload.model_dump(mode="json"))
+    url, key = settings.url, settings.anon_key
     config = app.config
     profile = config.profiles.get(settings.profile) or cfg.Profile(settings.profile)
     if profile.url and profile.url != url:
@@ -124,6 +147,54 @@ def run_login(opts: LoginOptions, app: App) -> None:
     if config.current != settings.profile:
         app.output.message(f"The current profile is {config.current}: pass --profile {settings.profile} or run "
                            f"oncore profiles use {settings.profile}.")
+
+
+# -- signup --------------------------------------------------------------------------------------------------
+def signup(
+    ctx: typer.Context,
+    email: Annotated[Optional[str], typer.Option("--email", "-e", metavar="EMAIL", help="Your e-mail (prompted if omitted).")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    url: Annotated[Optional[str], typer.Option("--url", metavar="URL", help="Project URL, e.g. https://xyz.supabase.co.")] = None,
+    anon_key: Annotated[Optional[str], typer.Option("--anon-key", metavar="KEY", help="The project's anon (publishable) key.")] = None,
+    local: Annotated[bool, typer.Option("--local", help="Use the running local stack (oncore local start).")] = False,
+) -> None:
+    """Create an account (e-mail and password) and log in. When the project confirms e-mail addresses, open the
+    link it sends (on the local stack: oncore local mail), then run oncore login.
+
+    \b
+    Examples:
+      $ oncore signup --local --email tm@example.com
+      $ echo "$PASSWORD" | oncore signup --url https://xyz.supabase.co --anon-key eyJ... -e ci@example.com --password-stdin
+    """
+    if local and (url or anon_key):
+        raise typer.BadParameter("--local cannot be combined with --url or --anon-key")
+    run_signup(LoginOptions(email, password_stdin, False, url, anon_key, local), get_app(ctx))
+
+
+def run_signup(opts: LoginOptions, app: App) -> None:
+    from oncore_cli.core.client import Api
+    from oncore_cli.core.errors import UsageError
+
+    settings, email = _account(opts, app)
+    if opts.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        if not sys.stdin.isatty():
+            raise UsageError("no terminal to ask for the password: pass --password-stdin")
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    if not password:
+        raise UsageError("empty password")
+    gotrue = Api(settings, app.credentials).gotrue()
+    with app.output.status("Creating the account"):
+        response = gotrue.sign_up({"email": email, "password": password})
+    if response.session is None:
+        from oncore_cli.core.errors import _is_local
+
+        where = "oncore local mail" if opts.local or _is_local(settings.url) else "your inbox"
+        app.output.message(f"Account created for {email}. Open the confirmation link sent to it ({where}), "
+                           f"then run oncore login{' --local' if opts.local else ''} --email {email}.")
+        return
+    _keep_session(response.session, settings, email, app)
 
 
 # -- logout -------------------------------------------------------------------------------------------------

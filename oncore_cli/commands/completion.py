@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
 
-def completion(shell: Annotated[str, typer.Argument(metavar="SHELL", help="bash, zsh, fish or powershell.")]) -> None:
+def completion(ctx: typer.Context,
+               shell: Annotated[Optional[str], typer.Argument(metavar="SHELL", help="bash, zsh, fish or powershell.")] = None,
+               values: Annotated[Optional[str], typer.Option("--values", metavar="KIND", hidden=True,
+                                                             help="Print names for TAB: profiles, orgs or venues.")] = None) -> None:
     """Print the shell completion script for SHELL.
 
     \b
@@ -19,6 +22,13 @@ def completion(shell: Annotated[str, typer.Argument(metavar="SHELL", help="bash,
     """
     from oncore_cli.core.completion import GENERATORS, script
 
+    if values:  # called by the scripts when TAB completes a --profile, --org or --venue value
+        from oncore_cli.core.completion import values as names
+        from oncore_cli.core.context import get_app
+
+        for name in names(values, get_app(ctx)):
+            typer.echo(name)
+        return
     if shell not in GENERATORS:
         raise typer.BadParameter(f"{shell!r}: use one of {', '.join(GENERATORS)}", param_hint="SHELL")
     typer.echo(script(shell), nl=False)

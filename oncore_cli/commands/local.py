@@ -243,7 +243,7 @@ def mail(ctx: typer.Context,
             out.raw(f"To: {message.get('to')}\nSubject: {message.get('subject')}\nDate: {message.get('created_at')}\n\n"
                     f"{message.get('text', '')}")
         return
-    columns = [Column("created_at", "Date"), Column("to", "To"), Column("subject", "Subject"),
+    columns = [Column("created_at", "Date"), Column("to", "To", flex=True), Column("subject", "Subject", flex=True, drop=1),
                Column("otp", "Code"), Column("kind", "Kind")]
     out.rows(messages, columns, empty="the outbox is empty")
 

@@ -32,7 +32,7 @@ class MemberOptions:
 def _columns():
     from oncore_cli.core.output import Column
 
-    return [Column("email", "Email"), Column("role", "Role"), Column("user_id", "User")]
+    return [Column("email", "Email", flex=True), Column("role", "Role"), Column("user_id", "User")]
 
 
 @app.command("list")
@@ -81,7 +81,8 @@ def run_add(opts: MemberOptions, app_: App) -> None:
     found = app_.org(opts.org)
     invitation = OrganizationService(app_.api).add_member(found, opts.member, opts.role)
     app_.output.message(f"Invited {invitation.email} to {found.slug} as {invitation.role}; they join with "
-                        f"`oncore orgs accept {found.slug}`.")
+                        f"`oncore orgs accept {found.slug}` (no account yet? `oncore signup --email {invitation.email}` "
+                        f"first).")
     if opts.json or app_.fmt == "json":  # the command's --json or the global one
         columns = [Column("email", "Email"), Column("role", "Role"), Column("org_slug", "Organization")]
         app_.output.with_format(None, True).item(invitation.data(), columns)
@@ -105,6 +106,7 @@ def run_set_role(opts: MemberOptions, app_: App) -> None:
     found = app_.org(opts.org)
     changed = OrganizationService(app_.api).set_role(found, opts.member, opts.role)
     app_.output.message(f"{changed.email} is now {changed.role} in {found.slug}.")
+    app_.output.result(changed.data(), _columns())
 
 
 @app.command("remove")
@@ -127,3 +129,4 @@ def run_remove(opts: MemberOptions, app_: App) -> None:
     app_.confirm(f"Remove {target.email} from {found.slug}?", yes=opts.yes)
     service.remove_member(found, target.user_id)
     app_.output.message(f"Removed {target.email} from {found.slug}.")
+    app_.output.result(target.data(), _columns())

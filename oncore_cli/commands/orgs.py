@@ -31,7 +31,7 @@ class OrgOptions:
 def _columns():
     from oncore_cli.core.output import Column
 
-    return [Column("slug", "Slug"), Column("name", "Name"), Column("id", "Id")]
+    return [Column("slug", "Slug"), Column("name", "Name", flex=True, drop=1), Column("id", "Id")]
 
 
 @app.command("list")
@@ -125,6 +125,7 @@ def run_use(opts: OrgOptions, app_: App) -> None:
     found = OrganizationService(app_.api).get(opts.org)
     _set_default(app_, found.slug)
     app_.output.message(f"Default organization: {found.name} ({found.slug}).")
+    app_.output.result(found.data(), _columns())
 
 
 def _set_default(app_, slug: str) -> None:
@@ -178,13 +179,15 @@ def run_delete(opts: OrgOptions, app_: App) -> None:
 
     service = OrganizationService(app_.api)
     found = service.get(opts.org)
-    app_.confirm(f"Delete {found.name} ({found.slug}) with all its venues, shows and advances?", yes=opts.yes)
+    app_.confirm_typed(f"Delete {found.name} ({found.slug}) with all its venues, shows and advances?", found.slug,
+                       yes=opts.yes)
     service.delete(found.id)
     profile = app_.config.profiles.get(app_.settings.profile)
     if profile and profile.org in (found.slug, found.id):
         profile.org = None
         app_.save_config()
     app_.output.message(f"Deleted {found.name} ({found.slug}).")
+    app_.output.result(found.data(), _columns())
 
 
 @app.command("invitations")

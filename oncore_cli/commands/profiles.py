@@ -12,7 +12,8 @@ from oncore_cli.core.context import get_app
 if TYPE_CHECKING:
     from oncore_cli.core.context import App
 
-app = noun("Named connections: server URL, anon key and default organization.")
+app = noun("Named connections: server URL, anon key and default organization. A profile is created by logging "
+           "in with it: oncore --profile NAME login (or oncore login --profile NAME).")
 NameArg = Annotated[str, typer.Argument(metavar="NAME", help="Profile name.")]
 
 
@@ -27,6 +28,12 @@ def _record(app: App, name: str) -> dict:
     profile = app.config.profiles[name]
     return {"name": name, "current": name == app.settings.profile, "url": profile.url,
             "anon_key": mask(profile.anon_key), "org": profile.org}
+
+
+def _columns():
+    from oncore_cli.core.output import Column
+
+    return [Column("name", "Name"), Column("url", "URL", flex=True), Column("org", "Org", flex=True, drop=1)]
 
 
 @app.command("list")
@@ -46,9 +53,8 @@ def run_list(out, app_: App) -> None:
     from oncore_cli.core.output import Column
 
     rows = [_record(app_, name) for name in sorted(app_.config.profiles)]
-    out.rows(rows, [
-        Column("current", "", lambda r: "*" if r["current"] else ""), Column("name", "Name"),
-        Column("url", "URL"), Column("org", "Org")], empty="no profiles yet: run oncore login")
+    out.rows(rows, [Column("current", "", lambda r: "*" if r["current"] else ""), *_columns()],
+             empty="no profiles yet: run oncore login")
 
 
 @app.command("use")
@@ -74,6 +80,7 @@ def run_use(name: str, app_: App) -> None:
     app_.config.current = name
     app_.save_config()
     app_.output.message(f"Using profile {name}.")
+    app_.output.result(_record(app_, name), _columns())
 
 
 @app.command("show")
@@ -115,6 +122,7 @@ def remove(ctx: typer.Context, name: NameArg, yes: YesOpt = False) -> None:
 
 def run_remove(name: str, yes: bool, app_: App) -> None:
     _known(app_, name)
+    removed = _record(app_, name)
     app_.confirm(f"Remove profile {name} and its tokens?", yes=yes)
     app_.credentials.delete(name)
     del app_.config.profiles[name]
@@ -122,3 +130,4 @@ def run_remove(name: str, yes: bool, app_: App) -> None:
         app_.config.current = None
     app_.save_config()
     app_.output.message(f"Removed profile {name}.")
+    app_.output.result(removed, _columns())

@@ -21,11 +21,13 @@ ToOpt = Annotated[Optional[str], typer.Option("--to", metavar="DATE", help="Last
 StatusFilter = Annotated[Optional[str], typer.Option("--status", metavar="STATUS", help="hold, confirmed or cancelled.")]
 VenueFilter = Annotated[Optional[str], typer.Option("--venue", metavar="VENUE", help="Venue name, ref or id.")]
 TitleOpt = Annotated[Optional[str], typer.Option("--title", metavar="TEXT", help="Title, e.g. the festival's name.")]
-LoadInOpt = Annotated[Optional[str], typer.Option("--load-in", metavar="HH:MM", help="Load-in (venue local time).")]
-DoorsOpt = Annotated[Optional[str], typer.Option("--doors", metavar="HH:MM", help="Doors (venue local time).")]
-SetOpt = Annotated[Optional[str], typer.Option("--set-time", metavar="HH:MM", help="Set time (venue local time).")]
+LoadInOpt = Annotated[Optional[str], typer.Option("--load-in", metavar="HH:MM", help="Load-in (local time at the show).")]
+DoorsOpt = Annotated[Optional[str], typer.Option("--doors", metavar="HH:MM", help="Doors (local time at the show).")]
+SetOpt = Annotated[Optional[str], typer.Option("--set-time", metavar="HH:MM", help="Set time (local time at the show).")]
 CurfewOpt = Annotated[Optional[str], typer.Option(
-    "--curfew", metavar="HH:MM", help="Curfew (venue local time; earlier than doors means after midnight).")]
+    "--curfew", metavar="HH:MM", help="Curfew (local; earlier than doors, or alone before 06:00, is after midnight).")]
+TimezoneOpt = Annotated[Optional[str], typer.Option(
+    "--timezone", "--tz", metavar="TZ", help="IANA zone of the show's times (default: the venue's), e.g. Europe/Berlin.")]
 CapacityOpt = Annotated[Optional[int], typer.Option("--capacity", metavar="N", min=0, help="Capacity for this show.")]
 CurrencyOpt = Annotated[Optional[str], typer.Option("--currency", metavar="CODE", help="ISO 4217 code, e.g. EUR.")]
 PromoterOpt = Annotated[Optional[str], typer.Option("--promoter-email", metavar="EMAIL", help="Promoter's e-mail.")]
@@ -52,10 +54,10 @@ def _status_style(row: dict) -> str | None:
 def list_columns():
     from oncore_cli.core.output import Column
 
-    return [Column("date", "Date"), Column("status", "Status", style=_status_style), Column("venue_name", "Venue"),
-            Column("city", "City"),
+    return [Column("date", "Date"), Column("status", "Status", style=_status_style),
+            Column("venue_name", "Venue", flex=True, drop=1), Column("city", "City", flex=True, drop=2),
             Column("doors_at", "Doors", _hhmm("doors_at")), Column("curfew_at", "Curfew", _hhmm("curfew_at")),
-            Column("title", "Title"), Column("id", "Id", lambda r: r["id"][:8])]
+            Column("title", "Title", flex=True, drop=3), Column("id", "Id", lambda r: r["id"][:8])]
 
 
 def detail_columns():
@@ -93,6 +95,7 @@ class Fields:
     promoter_email: str | None = None
     notes: str | None = None
     external_ref: str | None = None
+    timezone: str | None = None
 
     def times(self) -> dict[str, str | None]:
         return {"load_in_at": self.load_in, "doors_at": self.doors, "set_time_at": self.set_time,
@@ -100,13 +103,14 @@ class Fields:
 
     def values(self) -> dict:
         return {"title": self.title, "capacity": self.capacity, "currency": self.currency,
-                "promoter_email": self.promoter_email, "notes": self.notes, "external_ref": self.external_ref}
+                "promoter_email": self.promoter_email, "notes": self.notes, "external_ref": self.external_ref,
+                "timezone": self.timezone}
 
 
 def _service(app_: App, org: str | None):
     from oncore_cli.services.shows import ShowService
 
-    return ShowService(app_.api, app_.org(org).id)
+    return ShowService(app_.api, app_.org(org).id, note=app_.output.warn)
 
 
 def _shows(filters: Filters, app_: App):
@@ -159,17 +163,19 @@ def create(ctx: typer.Context,
            venue: Annotated[Optional[str], typer.Option("--venue", metavar="VENUE", help="Venue name, ref or id.")] = None,
            status: Annotated[str, typer.Option("--status", metavar="STATUS", help="hold, confirmed or cancelled.")] = "hold",
            title: TitleOpt = None, load_in: LoadInOpt = None, doors: DoorsOpt = None, set_time: SetOpt = None,
-           curfew: CurfewOpt = None, capacity: CapacityOpt = None, currency: CurrencyOpt = None,
-           promoter_email: PromoterOpt = None, notes: NotesOpt = None, external_ref: RefOpt = None,
-           org: OrgOpt = None, json: JsonOpt = False) -> None:
-    """Create a show. Times are HH:MM in the venue's time zone.
+           curfew: CurfewOpt = None, timezone: TimezoneOpt = None, capacity: CapacityOpt = None,
+           currency: CurrencyOpt = None, promoter_email: PromoterOpt = None, notes: NotesOpt = None,
+           external_ref: RefOpt = None, org: OrgOpt = None, json: JsonOpt = False) -> None:
+    """Create a show. Times are HH:MM at the show, in its venue's time zone (or --timezone); they stay those
+    wall-clock times if the venue's zone is corrected or the venue is deleted.
 
     \b
     Examples:
       $ oncore shows create --date 2026-05-01 --venue columbiahalle --status confirmed --doors 19:00 --curfew 23:00
       $ oncore shows create -d 2026-05-02 --venue "Lido" --doors 20:00 --curfew 01:00   # curfew next morning
     """
-    fields = Fields(title, load_in, doors, set_time, curfew, capacity, currency, promoter_email, notes, external_ref)
+    fields = Fields(title, load_in, doors, set_time, curfew, capacity, currency, promoter_email, notes, external_ref,
+                    timezone)
     run_create(CreateOptions(date, venue, status, fields, org, json), get_app(ctx))
 
 
@@ -221,16 +227,18 @@ def update(ctx: typer.Context, show_ref: ShowArg,
            venue: Annotated[Optional[str], typer.Option("--venue", metavar="VENUE", help="Move to another venue.")] = None,
            status: Annotated[Optional[str], typer.Option("--status", metavar="STATUS", help="hold, confirmed or cancelled.")] = None,
            title: TitleOpt = None, load_in: LoadInOpt = None, doors: DoorsOpt = None, set_time: SetOpt = None,
-           curfew: CurfewOpt = None, capacity: CapacityOpt = None, currency: CurrencyOpt = None,
-           promoter_email: PromoterOpt = None, notes: NotesOpt = None, external_ref: RefOpt = None,
-           org: OrgOpt = None, json: JsonOpt = False) -> None:
-    """Change a show (only the fields given). An empty time ("") clears it.
+           curfew: CurfewOpt = None, timezone: TimezoneOpt = None, capacity: CapacityOpt = None,
+           currency: CurrencyOpt = None, promoter_email: PromoterOpt = None, notes: NotesOpt = None,
+           external_ref: RefOpt = None, org: OrgOpt = None, json: JsonOpt = False) -> None:
+    """Change a show (only the fields given). An empty time ("") clears it. A new --venue or --timezone keeps
+    the show's wall-clock times.
 
     \b
     Examples:
       $ oncore shows update 2026-05-01 --status confirmed --doors 19:30
     """
-    fields = Fields(title, load_in, doors, set_time, curfew, capacity, currency, promoter_email, notes, external_ref)
+    fields = Fields(title, load_in, doors, set_time, curfew, capacity, currency, promoter_email, notes, external_ref,
+                    timezone)
     run_update(UpdateOptions(show_ref, date, venue, status, fields, org, json), get_app(ctx))
 
 
@@ -260,9 +268,12 @@ def delete(ctx: typer.Context, show_ref: ShowArg, org: OrgOpt = None, yes: YesOp
 def run_delete(show_ref: str, org: str | None, yes: bool, app_: App) -> None:
     service = _service(app_, org)
     found = service.get(show_ref)
-    app_.confirm(f"Delete the show on {found.date} at {found.venue_name or 'no venue'}?", yes=yes)
+    sessions = service.sessions_of(found.id)
+    also = f" and its {len(sessions)} advancing session(s) with everything the venue sent" if sessions else ""
+    app_.confirm(f"Delete the show on {found.date} at {found.venue_name or 'no venue'}{also}?", yes=yes)
     service.delete(found.id)
-    app_.output.message(f"Deleted show {found.date} ({found.id[:8]}).")
+    app_.output.message(f"Deleted show {found.date} ({found.id[:8]}){also}.")
+    app_.output.result(found.data(), detail_columns())
 
 
 # -- export ----------------------------------------------------------------------------------------------------
@@ -278,7 +289,7 @@ class ExportOptions:
 
 @app.command("export")
 def export(ctx: typer.Context,
-           fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="csv, json or ics.")] = "ics",
+           fmt: Annotated[str, typer.Option("--format", "-o", "-f", metavar="FORMAT", help="csv, json or ics (-o as everywhere; -f also works).")] = "ics",
            output: Annotated[Optional[str], typer.Option("--output", "-O", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
            date_from: FromOpt = None, date_to: ToOpt = None, status: StatusFilter = None, venue: VenueFilter = None,
            org: OrgOpt = None) -> None:
@@ -289,6 +300,7 @@ def export(ctx: typer.Context,
       $ oncore shows export --format ics --from today -O tour.ics
       $ oncore shows export --format csv > shows.csv
     """
+    fmt = fmt.lower()
     if fmt not in EXPORT_FORMATS:
         from oncore_cli.core.errors import UsageError
 

@@ -32,8 +32,9 @@ RefOpt = Annotated[Optional[str], typer.Option("--external-ref", metavar="REF", 
 def list_columns():
     from oncore_cli.core.output import Column
 
-    return [Column("name", "Name"), Column("city", "City"), Column("country", "Country"),
-            Column("capacity", "Capacity"), Column("timezone", "Timezone"), Column("id", "Id", lambda r: r["id"][:8])]
+    return [Column("name", "Name", flex=True, drop=1), Column("city", "City", flex=True, drop=2),
+            Column("country", "Country"), Column("capacity", "Capacity"), Column("timezone", "Timezone"),
+            Column("id", "Id", lambda r: r["id"][:8])]
 
 
 def detail_columns():
@@ -78,7 +79,7 @@ class VenueOptions:
 def _service(app_: App, org: str | None):
     from oncore_cli.services.venues import VenueService
 
-    return VenueService(app_.api, app_.org(org).id)
+    return VenueService(app_.api, app_.org(org).id, note=app_.output.warn)
 
 
 @app.command("list")
@@ -107,7 +108,8 @@ def create(ctx: typer.Context,
            capacity: CapacityOpt = None, address: AddressOpt = None, postcode: PostcodeOpt = None,
            region: RegionOpt = None, venue_type: TypeOpt = None, notes: NotesOpt = None,
            external_ref: RefOpt = None, org: OrgOpt = None, json: JsonOpt = False) -> None:
-    """Create a venue. Show times at it are local to its --timezone.
+    """Create a venue. Show times at it are local to its --timezone; without one, the --country's zone is taken
+    when the country has only one (FR, DE, GB…), else the command lists the candidates.
 
     \b
     Examples:
@@ -163,15 +165,21 @@ def update(ctx: typer.Context, venue: VenueArg, name: NameOpt = None, city: City
 
 
 def run_update(opts: VenueOptions, app_: App) -> None:
-    updated = _service(app_, opts.org).update(opts.venue, opts.fields.given())
+    service = _service(app_, opts.org)
+    before = service.get(opts.venue)
+    updated = service.update(before.id, opts.fields.given())
     app_.output.message(f"Updated venue {updated.name}.")
+    if updated.timezone != before.timezone:
+        count = len(service.shows_at(updated.id))
+        if count:
+            app_.output.message(f"Its {count} show(s) keep their local times, now in {updated.timezone}.")
     if opts.json or app_.fmt == "json":  # the command's --json or the global one
         app_.output.with_format(None, True).item(updated.data(), detail_columns())
 
 
 @app.command("delete")
 def delete(ctx: typer.Context, venue: VenueArg, org: OrgOpt = None, yes: YesOpt = False) -> None:
-    """Delete a venue; its shows stay, without a venue.
+    """Delete a venue; its shows stay, without a venue, at the same local times.
 
     \b
     Examples:
@@ -183,6 +191,10 @@ def delete(ctx: typer.Context, venue: VenueArg, org: OrgOpt = None, yes: YesOpt 
 def run_delete(opts: VenueOptions, app_: App) -> None:
     service = _service(app_, opts.org)
     found = service.get(opts.venue)
-    app_.confirm(f"Delete venue {found.name}?", yes=opts.yes)
+    shows = service.shows_at(found.id)
+    dates = ", ".join(s["date"] for s in shows[:5]) + ("…" if len(shows) > 5 else "")
+    also = f" (its {len(shows)} show(s) on {dates} stay, without a venue, at the same local times)" if shows else ""
+    app_.confirm(f"Delete venue {found.name}{also}?", yes=opts.yes)
     service.delete(found.id)
     app_.output.message(f"Deleted venue {found.name}.")
+    app_.output.result(found.data(), detail_columns())

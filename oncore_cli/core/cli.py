@@ -9,7 +9,91 @@ import typer
 from typer.core import TyperGroup
 
 
-class OncoreGroup(TyperGroup):
+class Suggesting:
+    """A group whose unknown commands get "did you mean", over every command (loaded or lazy)."""
+
+    def resolve_command(self, ctx, args):
+        try:
+            return super().resolve_command(ctx, args)
+        except Exception as exc:
+            if type(exc).__name__ == "UsageError" and args and str(getattr(exc, "message", "")).startswith("No such command"):
+                from difflib import get_close_matches
+
+                names = [n for n in self.list_commands(ctx) if not n.startswith("_")]
+                matches = get_close_matches(args[0], names, n=3, cutoff=0.5)
+                hint = f": did you mean {' or '.join(matches)}?" if matches else f"; commands: {', '.join(names)}"
+                exc.message = f"unknown command {args[0]!r}{hint}"
+            raise
+
+
+def one_line_usage(exc) -> None:
+    """Show a click usage error as oncore shows its own: `oncore: <message> (see <command> --help)`, one line."""
+    import sys
+
+    def show(file=None) -> None:
+        ctx = getattr(exc, "ctx", None)
+        message = exc.format_message()
+        message = message[:1].lower() + message[1:] if message[:2] != message[:2].upper() else message
+        message = message.rstrip(".")
+        where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        (file or sys.stderr).write(f"oncore: {message}{where}\n")
+
+    exc.show = show
+
+
+GLOBAL_FLAGS = {"--json": False, "--yes": False, "-y": False, "--quiet": False, "-q": False,
+                "--profile": True, "-p": True}  # flag -> takes a value
+
+
+def hoist_global_flags(group, ctx, args: list[str]) -> list[str]:
+    """Global flags may come anywhere on the line, as gh takes them: `oncore whoami --profile pm`,
+    `oncore orgs create X -q`. A global flag after the command moves to the front, unless that command has an
+    option of the same name (then it is the command's: `shows list --json`)."""
+    if not any(a.split("=", 1)[0] in GLOBAL_FLAGS for a in args):
+        return args
+    front: list[str] = []
+    kept: list[str] = []
+    command = group
+    sub_ctx = ctx
+    index = 0
+    while index < len(args):
+        token = args[index]
+        index += 1
+        if token == "--":
+            kept.extend(args[index - 1:])
+            break
+        if token.startswith("-") and token != "-":
+            name, has_value = token.split("=", 1)[0], "=" in token
+            option = _option(command, name)
+            if option is None and name in GLOBAL_FLAGS and command is not group:
+                front.append(token)
+                if GLOBAL_FLAGS[name] and not has_value and index < len(args):
+                    front.append(args[index])
+                    index += 1
+                continue
+            kept.append(token)
+            if option is not None and not option.is_flag and not option.count and not has_value and index < len(args):
+                kept.append(args[index])
+                index += 1
+            continue
+        kept.append(token)
+        if hasattr(command, "get_command"):
+            sub = command.get_command(sub_ctx, token)
+            if sub is None:  # not a command: leave the rest to click (it will say what is wrong)
+                kept.extend(args[index:])
+                break
+            command = sub
+    return front + kept
+
+
+def _option(command, name: str):
+    for param in getattr(command, "params", ()):
+        if getattr(param, "param_type_name", "") == "option" and name in (*param.opts, *param.secondary_opts):
+            return param
+    return None
+
+
+class OncoreGroup(Suggesting, TyperGroup):
     """The root group.
 
     Nouns are loaded lazily: `lazy` maps a command name to (module, attribute, one-line help), and a module is
@@ -22,7 +106,15 @@ class OncoreGroup(TyperGroup):
 
     def parse_args(self, ctx, args):
         plain_coercion(self)
-        return super().parse_args(ctx, args)
+        return super().parse_args(ctx, hoist_global_flags(self, ctx, args))
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except Exception as exc:
+            if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+                one_line_usage(exc)
+            raise
 
     def list_commands(self, ctx):
         return [*self.commands, *(name for name in self.lazy if name not in self.commands)]
@@ -47,6 +139,8 @@ class OncoreGroup(TyperGroup):
             raise
         except Exception as exc:  # noqa: BLE001 - the one place that maps every error
             if type(exc).__module__.startswith(("typer", "click")):
+                if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+                    one_line_usage(exc)
                 raise
             from oncore_cli.core.errors import report
 
@@ -82,7 +176,7 @@ def _load(name: str, module_name: str, attribute: str):
     return command
 
 
-class LazyVerbs(TyperGroup):
+class LazyVerbs(Suggesting, TyperGroup):
     """A noun whose verbs are built when used: `oncore shows list` builds `list`, not all six verbs."""
 
     verbs: dict = {}  # name -> typer CommandInfo, set per instance

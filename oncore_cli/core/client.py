@@ -39,14 +39,20 @@ class Api:
     @property
     def url(self) -> str:
         if not self.settings.url:
-            raise UsageError(NO_SERVER)
+            raise UsageError(missing_setting("ONCORE_URL", "ONCORE_ANON_KEY", self.settings.anon_key))
+        if not self.settings.url.startswith(("http://", "https://")):
+            from oncore_cli.core.config import ENV_URL, env
+
+            source = "ONCORE_URL" if env(ENV_URL) else f"profile {self.settings.profile}'s URL"
+            raise UsageError(f"bad server URL {self.settings.url!r} ({source}): it must start with https:// "
+                             f"(or http:// for a local stack), e.g. http://{self.settings.url.split('/')[0]}")
         return self.settings.url
 
     @property
     def anon_key(self) -> str:
         key = self.settings.service_role_key or self.settings.anon_key
         if not key:
-            raise UsageError(NO_SERVER)
+            raise UsageError(missing_setting("ONCORE_ANON_KEY", "ONCORE_URL", self.settings.url))
         return key
 
     @property
@@ -70,13 +76,21 @@ class Api:
 
     def access_token(self) -> str:
         """A token that is valid now; raises NotLoggedIn when there is none and it cannot be refreshed."""
+        if self.settings.url or self.settings.anon_key:
+            _ = self.url, self.anon_key  # a half-set or malformed server setting is the first thing to fix
         if self.settings.service_role_key:
             return self.settings.service_role_key
         if self.settings.access_token:
+            check_access_token(self.settings.access_token)
             return self.settings.access_token
         session = self.session()
         if session is None:
-            raise NotLoggedIn()
+            from oncore_cli.core.config import DEFAULT_PROFILE
+
+            if self.settings.profile != DEFAULT_PROFILE:
+                raise NotLoggedIn(f"not logged in (profile {self.settings.profile}): run oncore login --profile "
+                                  f"{self.settings.profile}, or oncore signup for a new account")
+            raise NotLoggedIn("not logged in: run oncore login, or oncore signup for a new account")
         if session.expires_within(REFRESH_MARGIN_SECONDS):
             session = self.refresh()
         return session.access_token
@@ -214,6 +228,37 @@ def _retry_after(response, default: float) -> float:
         return min(float(response.headers.get("retry-after", default)), 5.0)
     except ValueError:
         return default
+
+
+def missing_setting(name: str, other: str, other_value: str | None) -> str:
+    """Which part of the server settings is missing, named as the user would set it."""
+    from oncore_cli.core.config import env
+
+    if other_value and env(other):
+        return f"{other} is set but {name} is not: set both (oncore local status --env prints them for a local stack)"
+    return NO_SERVER
+
+
+def check_access_token(token: str) -> None:
+    """ONCORE_ACCESS_TOKEN must be a JWT that has not expired; say which, rather than "not logged in"."""
+    import base64
+    import json
+
+    parts = token.split(".")
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        expires = payload.get("exp") if isinstance(payload, dict) else None
+    except (ValueError, UnicodeDecodeError):
+        raise NotLoggedIn("ONCORE_ACCESS_TOKEN is malformed (not a JWT): set it to the output of oncore auth token, "
+                          "or unset it to use your login") from None
+    if isinstance(expires, (int, float)) and expires <= time.time():
+        import datetime as dt
+
+        when = dt.datetime.fromtimestamp(expires, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        raise NotLoggedIn(f"ONCORE_ACCESS_TOKEN expired at {when}: set a fresh one (oncore auth token on a "
+                          "logged-in machine), or unset it to use your login")
 
 
 def session_from_payload(payload: dict, fallback: Session | None = None) -> Session:

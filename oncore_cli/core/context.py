@@ -81,7 +81,8 @@ class App:
             return orgs[0]
         if not orgs:
             raise UsageError("you belong to no organization yet: run oncore orgs create NAME")
-        raise UsageError("no organization selected: run oncore orgs use SLUG, or pass --org SLUG")
+        raise UsageError(f"you belong to {len(orgs)} organizations and none is selected: run oncore orgs use SLUG, "
+                         f"set ONCORE_ORG=SLUG, or pass --org SLUG ({', '.join(o.slug for o in orgs[:5])})")
 
     # -- prompts ---------------------------------------------------------------------------------------------------
     def confirm(self, question: str, *, yes: bool = False) -> None:
@@ -94,6 +95,18 @@ class App:
 
         if not typer.confirm(question, default=False, err=True):
             raise UsageError("cancelled")
+
+    def confirm_typed(self, question: str, expected: str, *, yes: bool = False) -> None:
+        """Ask for the name of what goes (gh's "type the repository name"), for what cannot be undone."""
+        if yes or self.yes:
+            return
+        if not sys.stdin.isatty():
+            raise UsageError(f"{question.rstrip('?')}: pass --yes to confirm (no terminal to ask on)")
+        import typer
+
+        typed = typer.prompt(f"{question} Type {expected} to confirm", default="", show_default=False, err=True)
+        if typed.strip() != expected:
+            raise UsageError(f"cancelled: {typed.strip() or 'nothing'} is not {expected}")
 
     def save_config(self) -> None:
         self.config.save()

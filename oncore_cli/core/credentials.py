@@ -185,8 +185,8 @@ class CredentialStore:
                 return
             except KeyringUnavailable:
                 self._fallback()
+        first_time = not self.file.exists()  # said once per machine: not per profile, not on a refresh
         data = self._read_file()
-        first_time = profile not in data  # a silent refresh of a stored session says nothing
         data[profile] = json.loads(session.to_json())
         self._write_file(data)
         if first_time:

@@ -97,8 +97,13 @@ def from_postgrest(status: int, body: object) -> OncoreError:
     """A PostgREST error answer ({code, message, details, hint}) as one typed error."""
     if not isinstance(body, dict):
         return for_status(status, f"server answered {status}")
-    code = str(body.get("code") or "")
+    code = str(body.get("error_code") or body.get("code") or "")  # GoTrue: error_code; PostgREST: code
     message = str(body.get("message") or body.get("msg") or body.get("error") or f"server answered {status}")
+    if code == "user_not_found" or "sub claim in JWT does not exist" in message:
+        return NotLoggedIn("this server does not know the user you are logged in as (was the local stack reset?): "
+                           "run oncore login again, or oncore signup")
+    if code == "42501" and "row-level security" in message:
+        return AuthError(f"permission denied: {_rls_hint(message)}")
     if code == "42501" or status == 403:
         message = f"permission denied: {message}" if not message.startswith("permission denied") else message
     if code in ("PGRST301", "PGRST302") or (status == 401 and "JWT" in message) or code in _SESSION_GONE:
@@ -108,6 +113,23 @@ def from_postgrest(status: int, body: object) -> OncoreError:
         message = f"{message} ({details})"
     cls = _PG_CODES.get(code)
     return cls(message) if cls else for_status(status, message)
+
+
+# The least role that may write each table (docs/backend.md), for RLS refusals that name only the table.
+_WRITERS = {"shows": "member", "venues": "member", "hospitality": "member", "technical": "member",
+            "production": "member", "advancing_sessions": "admin", "org_members": "admin", "organizations": "admin"}
+
+
+def _rls_hint(message: str) -> str:
+    """'new row violates row-level security policy for table "shows"' in words a user can act on."""
+    import re
+
+    match = re.search(r'table "([^"]+)"', message)
+    table = match.group(1) if match else None
+    if table in _WRITERS:
+        return (f"writing {table.replace('_', ' ')} needs the {_WRITERS[table]} role or higher in this organization "
+                f"(see oncore members list)")
+    return f"{message} (your role in this organization does not allow it)"
 
 
 def describe(exc: BaseException) -> tuple[str, int]:
@@ -157,7 +179,14 @@ def auth_error_line(exc) -> tuple[str, int]:
     status = getattr(exc, "status", 0) or 0
     message = getattr(exc, "message", None) or str(exc)
     if code == "invalid_credentials":
-        return "wrong e-mail or password: try again, or use oncore login --otp for an e-mail code", 4
+        return ("wrong e-mail or password, or no such account: try again, use oncore login --otp for an e-mail "
+                "code, or create an account with oncore signup"), 4
+    if code in ("otp_disabled", "signup_disabled") and "otp" in message.lower():
+        return "no account with that e-mail address: create one with oncore signup", 4
+    if code == "user_already_exists":
+        return "an account with that e-mail address exists already: run oncore login", 5
+    if code == "weak_password":
+        return f"password too weak: {message}", 2
     if code in ("refresh_token_not_found", "refresh_token_already_used", "session_not_found", "session_expired",
                 "bad_jwt", "no_authorization"):
         return NotLoggedIn().message, 4

@@ -19,10 +19,16 @@ FORMATS = ("table", "tsv", "csv", "json", "ndjson")
 
 @dataclass(frozen=True)
 class Column:
+    """A column of a list. On a terminal, tables fit its width: `flex` columns (names, titles) are cut with an
+    ellipsis and, when that is not enough, left out, highest `drop` first; the others (dates, statuses, times,
+    ids) always stay whole."""
+
     key: str
     header: str
     display: Callable[[dict], Any] | None = None  # table/tsv text; defaults to the raw value
     style: Callable[[dict], str | None] | None = None  # rich style on a terminal (NO_COLOR still applies)
+    flex: bool = False
+    drop: int = 0
 
     def text(self, row: dict) -> str:
         value = self.display(row) if self.display else row.get(self.key)
@@ -71,6 +77,10 @@ class Output:
 
     def with_format(self, fmt: str | None, json_flag: bool = False) -> "Output":
         """A copy honouring a command's own --json / --format (the command's flag beats the global one)."""
+        if fmt and fmt != "json" and (json_flag or self.requested == "json"):
+            from oncore_cli.core.errors import UsageError
+
+            raise UsageError(f"--json and --format {fmt} exclude each other: pick one")
         chosen = "json" if json_flag else fmt
         if chosen and chosen not in FORMATS:
             from oncore_cli.core.errors import UsageError
@@ -143,6 +153,12 @@ class Output:
                              json.dumps(row[f]) if isinstance(row.get(f), (dict, list)) else row[f] for f in fields])
         stream.flush()
 
+    def result(self, row: dict, fields: Sequence[Column]) -> None:
+        """What a command that changes things did, for scripts: printed only when a machine format was asked for
+        (`oncore shows delete X --yes --json` prints the show it removed); people read the stderr message."""
+        if self.requested in ("json", "ndjson", "csv"):
+            self.item(row, fields)
+
     def item(self, row: dict, fields: Sequence[Column]) -> None:
         """One record: key/value lines on a terminal or piped, the record itself for json/ndjson/csv."""
         fmt = self.format
@@ -174,13 +190,47 @@ class Output:
 
         from rich.text import Text
 
-        table = Table(box=None, pad_edge=False, header_style="bold")
-        for column in columns:
-            table.add_column(column.header.upper(), overflow="fold")
-        for row in rows:
-            table.add_row(*(Text(column.text(row), style=(column.style(row) if column.style else None) or "")
-                            for column in columns))
-        console().print(table)
+        out = console()
+        texts = [[_one_line(column.text(row)) for column in columns] for row in rows]
+        fitted = fit_columns(columns, texts, out.width)
+        table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
+        for index, width in fitted:
+            table.add_column(columns[index].header.upper(), width=width, no_wrap=True, overflow="ellipsis")
+        for row, cells in zip(rows, texts):
+            table.add_row(*(Text(cells[i], style=(columns[i].style(row) if columns[i].style else None) or "")
+                            for i, _ in fitted))
+        out.print(table)
+
+
+MIN_FLEX = 6  # a cut name keeps at least this many characters (ellipsis included)
+GAP = 2  # rich's padding between two columns (pad_edge off)
+
+
+def fit_columns(columns: Sequence[Column], texts: Sequence[Sequence[str]], width: int) -> list[tuple[int, int]]:
+    """(column index, width) of the columns to show in `width` terminal cells. Fixed columns keep their whole
+    width; flex columns shrink (widest first) to MIN_FLEX, then are left out, highest `drop` first."""
+    from rich.cells import cell_len
+
+    natural = [max([cell_len(c.header)] + [cell_len(t[i]) for t in texts]) for i, c in enumerate(columns)]
+    shown = list(range(len(columns)))
+
+    def total(widths: dict[int, int]) -> int:
+        return sum(widths[i] for i in shown) + GAP * (len(shown) - 1)
+
+    while True:
+        widths = {i: natural[i] for i in shown}
+        excess = total(widths) - width
+        floors = {i: min(natural[i], max(MIN_FLEX, cell_len(columns[i].header))) for i in shown if columns[i].flex}
+        while excess > 0:  # one cell at a time off the widest flex column that can still give one
+            givers = [i for i in floors if widths[i] > floors[i]]
+            if not givers:
+                break
+            widths[max(givers, key=lambda i: widths[i])] -= 1
+            excess -= 1
+        droppable = [i for i in shown if columns[i].flex and columns[i].drop]
+        if excess <= 0 or not droppable:
+            return [(i, widths[i]) for i in shown]
+        shown.remove(max(droppable, key=lambda i: columns[i].drop))
 
 
 def _one_line(text: str) -> str:

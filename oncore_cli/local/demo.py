@@ -54,6 +54,7 @@ class DemoResult:
     access_code: str
     code_expires_at: str
     created: bool
+    previous_profile: str | None = None  # the profile that was current before the demo's, to go back to
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -70,8 +71,9 @@ class DemoResult:
             "  oncore venues list --json\n"
             "  oncore shows export --format ics > tour.ics\n"
             "  oncore api GET '/rest/v1/advancing_sessions?select=id,status,shows(date)'\n"
-            "  oncore local status        # URLs and keys for supabase-py / supabase-js\n"
-            "  oncore profiles use default  # back to your own profile"
+            "  oncore local status        # URLs and keys for supabase-py / supabase-js"
+            + (f"\n  oncore profiles use {self.previous_profile}  # back to your own profile"
+               if self.previous_profile else "")
         )
 
 
@@ -99,6 +101,7 @@ def load_demo(app: App, info: StackInfo) -> DemoResult:
     with app.output.status("Loading the demo tour…"):
         session = session_from_payload(_sign_in(info.api_url, info.anon_key))
         config = app.config
+        previous = config.current if config.current != DEMO_PROFILE and config.current in config.profiles else None
         config.profiles[DEMO_PROFILE] = cfg.Profile(DEMO_PROFILE, url=info.api_url, anon_key=info.anon_key,
                                                     org=DEMO_ORG[1])
         config.current = DEMO_PROFILE
@@ -135,7 +138,7 @@ def load_demo(app: App, info: StackInfo) -> DemoResult:
             code = app.api.rpc("create_advancing_session", {"show_id": first.id})
             session_id = code["session_id"]
     return DemoResult(
-        email=DEMO_EMAIL, password=DEMO_PASSWORD, profile=DEMO_PROFILE, org_slug=org.slug,
+        email=DEMO_EMAIL, password=DEMO_PASSWORD, profile=DEMO_PROFILE, org_slug=org.slug, previous_profile=previous,
         venues=len(venues_service.list()), shows=len(shows), session_id=session_id,
         access_code=code["access_code"], code_expires_at=str(code.get("expires_at")), created=created,
     )

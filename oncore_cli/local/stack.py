@@ -209,38 +209,50 @@ class LocalStack:
                     self.cluster.start(db_port or free_port(), timeout=timeout)
                 except PostgresError as e:
                     raise StackError(str(e)) from e
-            step("Applying migrations")
-            from oncore_cli.local.migrate import MigrationError, seed, setup_database
-
-            conninfo = self.cluster.socket_conninfo()
             try:
-                setup_database(conninfo)
-                if fresh:
-                    import psycopg
-
-                    with psycopg.connect(conninfo, autocommit=True) as conn:
-                        seed(conn)
-            except MigrationError as e:
-                raise StackError(f"migration failed: {e}") from e
-
-            gateway_pid = state.get("gateway_pid")
-            gw_port = state.get("port")
-            healthy = _pid_alive(gateway_pid) and gw_port and self._healthy(gw_port, keys["anon_key"])
-            if pg_restarted or not healthy:
-                if _pid_alive(gateway_pid):
-                    self._kill(gateway_pid)  # not answering, or its pool points at the old server: replace it
-                gw_port = port if port is not None else gw_port
-                if gw_port and not _port_free(gw_port):
-                    raise StackError(f"port {gw_port} is in use: pass --port with a free port (or 0 for any)")
-                gw_port = gw_port or free_port()
-                step("Starting the API gateway")
-                gateway_pid = self._spawn_gateway(gw_port, keys, timeout, rate_limits)
+                gateway_pid, gw_port = self._migrate_and_serve(fresh, pg_restarted, state, keys, port, timeout, step,
+                                                           rate_limits)
+            except BaseException:
+                if pg_restarted:  # leave nothing running behind a failed start (a port clash, a bad migration)
+                    self.cluster.stop()
+                raise
             state = {"port": gw_port, "db_port": self.cluster.port, "gateway_pid": gateway_pid,
                      "started_at": time.time()}
             _write_private(self.state_file, state)
             info = self._info(state)
             assert info is not None
             return info, True
+
+    def _migrate_and_serve(self, fresh: bool, pg_restarted: bool, state: dict, keys: dict, port: int | None,
+                           timeout: float, step, rate_limits: dict | None) -> tuple[int, int]:
+        """Migrations, then the gateway (started anew when PostgreSQL was, or when it does not answer)."""
+        step("Applying migrations")
+        from oncore_cli.local.migrate import MigrationError, seed, setup_database
+
+        conninfo = self.cluster.socket_conninfo()
+        try:
+            setup_database(conninfo)
+            if fresh:
+                import psycopg
+
+                with psycopg.connect(conninfo, autocommit=True) as conn:
+                    seed(conn)
+        except MigrationError as e:
+            raise StackError(f"migration failed: {e}") from e
+
+        gateway_pid = state.get("gateway_pid")
+        gw_port = state.get("port")
+        healthy = _pid_alive(gateway_pid) and gw_port and self._healthy(gw_port, keys["anon_key"])
+        if pg_restarted or not healthy:
+            if _pid_alive(gateway_pid):
+                self._kill(gateway_pid)  # not answering, or its pool points at the old server: replace it
+            gw_port = port if port is not None else gw_port
+            if gw_port and not _port_free(gw_port):
+                raise StackError(f"port {gw_port} is in use: pass --port with a free port (or 0 for any)")
+            gw_port = gw_port or free_port()
+            step("Starting the API gateway")
+            gateway_pid = self._spawn_gateway(gw_port, keys, timeout, rate_limits)
+        return gateway_pid, gw_port
 
     def _spawn_gateway(self, port: int, keys: dict, timeout: float, rate_limits: dict | None = None) -> int:
         self.logs.mkdir(parents=True, exist_ok=True)

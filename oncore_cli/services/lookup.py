@@ -47,6 +47,8 @@ def pick(rows: Sequence[dict], ref: str, *, noun: str, keys: Iterable[str] = ("s
         if len(started) > 1:
             raise _ambiguous(noun, ref, started, label)
     hint = list_hint or f"oncore {noun}s list"
+    if re.fullmatch(r"[0-9a-f]{1,3}", lowered):
+        raise UsageError(f"{noun} id prefix {ref!r} is too short: give at least 4 characters of the id ({hint})")
     raise NotFoundError(f"{noun} {ref!r} not found: see {hint}")
 
 

@@ -76,7 +76,7 @@ class OrganizationService:
     def add_member(self, org: Organization, email: str, role: str) -> Invitation:
         """Invite `email`: they become a member when they accept (the answer is the same with or without an
         account)."""
-        check_role(role)
+        role = check_role(role)
         row = self.api.rpc("add_org_member", {"org_id": org.id, "email": email, "role": role})
         return Invitation.model_validate((row[0] if isinstance(row, list) else row) | {"org_slug": org.slug,
                                                                                          "org_name": org.name})
@@ -98,7 +98,7 @@ class OrganizationService:
         return found, Member.model_validate(row[0] if isinstance(row, list) else row)
 
     def set_role(self, org: Organization, ref: str, role: str) -> Member:
-        check_role(role)
+        role = check_role(role)
         member = self.member(org, ref)
         rows = self.api.update("org_members", {"org_id": f"eq.{org.id}", "user_id": f"eq.{member.user_id}"},
                                {"role": role}, select="user_id,role,created_at")
@@ -115,6 +115,8 @@ class OrganizationService:
         return member
 
 
-def check_role(role: str) -> None:
-    if role not in ROLES:
+def check_role(role: str) -> str:
+    """The role in the database's spelling (`Admin` → admin)."""
+    if role.strip().lower() not in ROLES:
         raise UsageError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    return role.strip().lower()

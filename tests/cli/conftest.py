@@ -100,6 +100,47 @@ def oncore_process(home, keyring_file):
     return run
 
 
+@pytest.fixture
+def oncore_tty(home, keyring_file):
+    """Run `python -m oncore_cli ARGS` with stdin and stdout on a pseudo-terminal `width` columns wide (stderr
+    piped apart), as a person at a terminal runs it; `input` is typed into the terminal."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    def run(*args: str, width: int = 80, input: str | None = None, env: dict | None = None) -> Result:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, width, 0, 0))
+        environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "TTY_COMPATIBLE")}
+        environ.update({"PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring", "TERM": "xterm",
+                        "XDG_DATA_HOME": str(keyring_file.parent.parent / "xdg"), **(env or {})})
+        proc = subprocess.Popen([sys.executable, "-m", "oncore_cli", *map(str, args)], stdin=slave, stdout=slave,
+                                stderr=subprocess.PIPE, env=environ, close_fds=True)
+        os.close(slave)
+        if input is not None:
+            os.write(master, input.encode())
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(master)
+        stderr = proc.stderr.read().decode()
+        proc.stderr.close()
+        proc.wait(timeout=60)
+        stdout = b"".join(chunks).decode().replace("\r\n", "\n")
+        if input:
+            stdout = stdout.replace(input.replace("\r", "\n").replace("\n\n", "\n"), "", 1)  # the echo
+        return Result(proc.returncode, stdout, stderr)
+
+    return run
+
+
 def sign_up(stack, email: str, password: str = PASSWORD) -> User:
     response = httpx.post(f"{stack.api_url}/auth/v1/signup", json={"email": email, "password": password},
                           headers={"apikey": stack.anon_key})

@@ -55,3 +55,42 @@ def test_bash_completes(words, expected):
                "_oncore; printf '%s\\n' \"${COMPREPLY[@]}\"")
     out = subprocess.run(["bash", "--norc", "-c", program], capture_output=True, text=True, check=True).stdout
     assert sorted(out.split()) == sorted(expected)
+
+
+def _bash_complete(words: str, env: dict | None = None) -> list[str]:
+    line = words.split(" ")
+    program = (f"source {COMPLETIONS / 'oncore.bash'}\n"
+               f"COMP_WORDS=({' '.join(repr(w) for w in line)}); COMP_CWORD={len(line) - 1}\n"
+               "_oncore; printf '%s\\n' \"${COMPREPLY[@]}\"")
+    out = subprocess.run(["bash", "--norc", "-c", program], capture_output=True, text=True, check=True, env=env)
+    return [word for word in out.stdout.split("\n") if word]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+@pytest.mark.parametrize("words,expected", [
+    ("oncore shows list --status ", ["hold", "confirmed", "cancelled"]),
+    ("oncore shows update x --status c", ["confirmed", "cancelled"]),
+    ("oncore shows list -o ", ["table", "tsv", "csv", "json", "ndjson"]),
+    ("oncore shows export --format ", ["csv", "json", "ics"]),
+    ("oncore members add x --role a", ["admin"]),
+    ("oncore local logs -s ", ["gateway", "postgres", "all"]),
+])
+def test_bash_completes_option_values(words, expected):
+    assert sorted(_bash_complete(words)) == sorted(expected)
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_bash_completes_profiles_orgs_and_venues_from_the_project(oncore, venue, org, user, login, tmp_path):
+    import os
+    import sys
+
+    login(user, profile="pm")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "oncore").write_text(f'#!/bin/sh\nexec {sys.executable} -m oncore_cli "$@"\n')
+    (bin_dir / "oncore").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}",
+           "ONCORE_ACCESS_TOKEN": oncore("auth", "token").stdout.strip()}
+    assert sorted(_bash_complete("oncore --profile ", env)) == ["default", "pm"]
+    assert _bash_complete("oncore venues list --org ", env) == [org["slug"]]
+    assert _bash_complete("oncore shows create --venue Col", env) == [venue["name"]]  # one word, spaces and all

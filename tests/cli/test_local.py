@@ -73,6 +73,8 @@ def test_logs_and_mail(oncore, own_stack):
 
     logs = oncore("local", "logs", "--service", "postgres", "-n", "5")
     assert logs.exit_code == 0
+    gateway = oncore("local", "logs", "-s", "gateway", "-n", "200")
+    assert gateway.exit_code == 0 and '"POST /auth/v1/otp HTTP/1.1" 200' in gateway.stdout  # each request
     bad = oncore("local", "logs", "--service", "kafka")
     assert bad.exit_code == 2 and "unknown service" in bad.stderr
 
@@ -88,6 +90,36 @@ def test_busy_port_is_one_line(oncore, home):
     assert result.exit_code == 1
     assert result.stderr.strip() == f"oncore: port {port} is in use: pass --db-port with a free port (or 0 for any)"
     oncore("local", "stop")
+
+
+def test_a_busy_gateway_port_leaves_no_postgres_running(oncore, home):
+    import socket
+
+    from oncore_cli.local.stack import LocalStack
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        result = oncore("local", "start", "--port", str(port), "--db-port", "0")
+    assert result.exit_code == 1
+    assert result.stderr.strip().endswith(f"port {port} is in use: pass --port with a free port (or 0 for any)")
+    assert LocalStack(home).cluster.running_pid() is None  # the PostgreSQL it started is stopped again
+
+
+def test_demo_next_steps_name_only_profiles_that_exist():
+    from oncore_cli.core.output import Output
+    from oncore_cli.local.demo import DemoResult
+
+    fields = dict(email="e", password="p", profile="local", org_slug="demo", venues=1, shows=1, session_id="s",
+                  access_code="c", code_expires_at="x", created=True)
+    for previous in (None, "work"):
+        printed = []
+        out = Output()
+        out.message = printed.append
+        DemoResult(**fields, previous_profile=previous).print_next_steps(out)
+        assert ("oncore profiles use work" in printed[0]) == (previous == "work")
+        assert "profiles use default" not in printed[0]
 
 
 def test_demo_logs_in_and_its_next_steps_work(oncore_process):

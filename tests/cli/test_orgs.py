@@ -114,7 +114,7 @@ def test_members_add_list_set_role_remove(oncore, org, make_user, login):
 
     changed = oncore("members", "set-role", crew.email, "--role", "member")
     assert changed.exit_code == 0 and f"{crew.email} is now member" in changed.stderr
-    created = oncore(*as_viewer, "venues", "create", f"Allowed {crew.id[:6]}", "--json")
+    created = oncore(*as_viewer, "venues", "create", f"Allowed {crew.id[:6]}", "--country", "FR", "--json")
     assert created.exit_code == 0, created
 
     one_line_error(oncore("members", "remove", crew.email), 2, "--yes")

@@ -41,4 +41,7 @@ def test_export_flags(oncore, captured):
 ])
 def test_bad_flags_are_usage_errors(oncore, args):
     result = oncore(*args)
-    assert result.exit_code == 2 and "Usage: oncore" in result.stderr and result.stdout == ""
+    # one line, in oncore's own style, pointing at the command's help
+    assert result.exit_code == 2 and result.stdout == "", result
+    assert result.stderr.startswith("oncore: ") and result.stderr.count("\n") == 1, result
+    assert "Usage:" not in result.stderr and "Error:" not in result.stderr

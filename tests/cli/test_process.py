@@ -35,9 +35,9 @@ def test_exit_codes_reach_the_shell(oncore_process, stack):
     not_logged_in = oncore_process("shows", "list", env={"ONCORE_URL": stack.api_url,
                                                           "ONCORE_ANON_KEY": stack.anon_key})
     assert not_logged_in.exit_code == 4
-    assert not_logged_in.stderr == "oncore: not logged in: run oncore login\n"
+    assert not_logged_in.stderr == "oncore: not logged in: run oncore login, or oncore signup for a new account\n"
     usage = oncore_process("shows", "list", "--limit", "many")
-    assert usage.exit_code == 2 and "Usage: oncore shows list" in usage.stderr
+    assert usage.exit_code == 2 and usage.stderr.startswith("oncore: ") and "see oncore shows list --help" in usage.stderr
     assert oncore_process("--version").stdout.startswith("oncore ")
 
 

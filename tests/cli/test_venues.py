@@ -43,7 +43,7 @@ def test_venue_bad_input(oncore, org, unique):
 
 
 def test_ambiguous_prefix_lists_candidates(oncore, org, unique):
-    ids = [oncore("venues", "create", f"Hall {n} {unique}", "--json").json["id"] for n in range(12)]
+    ids = [oncore("venues", "create", f"Hall {n} {unique}", "--country", "FR", "--json").json["id"] for n in range(12)]
     # Among 12 random UUIDs two share a first hex digit (pigeonhole on 16 digits needs 17: use a name prefix).
     result = oncore("venues", "show", "hall")
     one_line_error(result, 2, "ambiguous", "use a longer id prefix")

@@ -12,6 +12,8 @@ from oncore_cli.core.config import Settings
 from oncore_cli.core.credentials import CredentialStore
 from oncore_cli.core.errors import OncoreError
 
+USER_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln"  # a JWT without exp: {"sub": "u"}
+
 
 class Flaky(BaseHTTPRequestHandler):
     failures_left = 0
@@ -50,7 +52,7 @@ def server(monkeypatch):
 
 
 def _api(url, tmp_path):
-    settings = Settings(profile="t", url=url, anon_key="anon", org=None, access_token="user-token",
+    settings = Settings(profile="t", url=url, anon_key="anon", org=None, access_token=USER_TOKEN,
                         service_role_key=None)
     return Api(settings, CredentialStore(tmp_path))
 
@@ -59,7 +61,7 @@ def test_get_is_retried_until_it_succeeds(server, tmp_path):
     Flaky.failures_left = 2
     assert _api(server, tmp_path).select("shows") == [{"ok": True}]
     assert [s[0] for s in Flaky.seen] == ["GET", "GET", "GET"]
-    assert Flaky.seen[0][1:] == ("Bearer user-token", "anon")
+    assert Flaky.seen[0][1:] == (f"Bearer {USER_TOKEN}", "anon")
 
 
 def test_post_is_not_retried(server, tmp_path):

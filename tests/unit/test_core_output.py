@@ -57,7 +57,9 @@ def test_quiet_and_formats(piped, capsys):
     Output(quiet=True).message("hidden")
     assert capsys.readouterr().err == ""
     assert Output("table").with_format(None, json_flag=True).format == "json"
-    assert Output("json").with_format("csv").format == "csv"
+    with pytest.raises(UsageError, match="--json and --format csv exclude each other"):
+        Output("json").with_format("csv")  # a global --json and a command's -o csv: refused, not silently JSON
+    assert Output("csv").with_format("tsv").format == "tsv"  # the command's format beats the global one
     with pytest.raises(UsageError, match="unknown format 'xml'"):
         Output().with_format("xml")
 
