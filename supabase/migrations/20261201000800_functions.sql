@@ -126,3 +126,57 @@ begin
   end if;
 end
 $$;
+
+-- ---------------------------------------------------------------------------------------------------------------------
+-- send-email's per-organization rate limit: at most `per_hour` mails in any rolling hour. A sliding window over the
+-- send times, counted under a per-organization lock so concurrent sends cannot overshoot.
+-- ---------------------------------------------------------------------------------------------------------------------
+create table if not exists private.email_sends (
+  id bigint generated always as identity primary key,
+  org_id uuid not null references public.organizations (id) on delete cascade,
+  kind text not null,
+  sent_at timestamptz not null default now()
+);
+create index if not exists email_sends_org_id_idx on private.email_sends (org_id, sent_at desc);
+revoke all on private.email_sends from public, anon, authenticated;
+
+-- Returns {allowed: true} and counts the mail, or {allowed: false, retry_after: seconds until one frees up}.
+create or replace function private.take_email_quota(org_id uuid, kind text, per_hour integer)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  used integer;
+  oldest timestamptz;
+begin
+  if per_hour is null or per_hour < 1 then
+    raise exception 'per_hour must be >= 1' using errcode = '22023';
+  end if;
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('oncore.email_sends:' || org_id::text, 0));
+  delete from private.email_sends e where e.org_id = take_email_quota.org_id and e.sent_at < now() - interval '1 hour';
+  select count(*), min(e.sent_at) into used, oldest
+  from private.email_sends e where e.org_id = take_email_quota.org_id;
+  if used >= per_hour then
+    return jsonb_build_object('allowed', false, 'retry_after',
+                              greatest(1, ceil(extract(epoch from oldest + interval '1 hour' - now())))::integer);
+  end if;
+  insert into private.email_sends (org_id, kind) values (take_email_quota.org_id, kind);
+  return jsonb_build_object('allowed', true);
+end
+$$;
+revoke all on function private.take_email_quota(uuid, text, integer) from public, anon, authenticated;
+grant execute on function private.take_email_quota(uuid, text, integer) to service_role;
+
+create or replace function public.take_email_quota(org_id uuid, kind text, per_hour integer default 30)
+returns jsonb
+language sql
+volatile
+set search_path = ''
+as $$
+  select private.take_email_quota(org_id, kind, per_hour);
+$$;
+revoke all on function public.take_email_quota(uuid, text, integer) from public, anon, authenticated;
+grant execute on function public.take_email_quota(uuid, text, integer) to service_role;
