@@ -83,7 +83,7 @@ _oncore_options() {
         "orgs accept") echo "--help --json" ;;
         "members") echo "--help" ;;
         "members list") echo "--format --help --json --org -o" ;;
-        "members add") echo "--help --json --org --role -r" ;;
+        "members add") echo "--help --json --no-mail --org --role -r" ;;
         "members set-role") echo "--help --org --role -r" ;;
         "members remove") echo "--help --org --yes -y" ;;
         "venues") echo "--help" ;;

@@ -158,6 +158,7 @@ complete -c oncore -n "test (__oncore_path) = 'members list'" -l org -x -a '(onc
 complete -c oncore -n "test (__oncore_path) = 'members list'" -s o -x -a 'table tsv csv json ndjson'
 complete -c oncore -n "test (__oncore_path) = 'members add'" -l help
 complete -c oncore -n "test (__oncore_path) = 'members add'" -l json
+complete -c oncore -n "test (__oncore_path) = 'members add'" -l no-mail
 complete -c oncore -n "test (__oncore_path) = 'members add'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
 complete -c oncore -n "test (__oncore_path) = 'members add'" -l role -x -a 'owner admin member viewer'
 complete -c oncore -n "test (__oncore_path) = 'members add'" -s r -x -a 'owner admin member viewer'

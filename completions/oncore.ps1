@@ -81,7 +81,7 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
         'orgs accept' = @('--help', '--json')
         'members' = @('--help')
         'members list' = @('--format', '--help', '--json', '--org', '-o')
-        'members add' = @('--help', '--json', '--org', '--role', '-r')
+        'members add' = @('--help', '--json', '--no-mail', '--org', '--role', '-r')
         'members set-role' = @('--help', '--org', '--role', '-r')
         'members remove' = @('--help', '--org', '--yes', '-y')
         'venues' = @('--help')

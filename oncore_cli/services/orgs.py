@@ -81,6 +81,11 @@ class OrganizationService:
         return Invitation.model_validate((row[0] if isinstance(row, list) else row) | {"org_slug": org.slug,
                                                                                          "org_name": org.name})
 
+    def mail_invitation(self, org: Organization, email: str) -> dict:
+        """Mail the invitee how to join, through the send-email edge function (admins; rate-limited per org)."""
+        return self.api.call("POST", "/functions/v1/send-email",
+                             json={"template": "org_invitation", "org_id": org.id, "to": email})
+
     def pending(self, org: Organization) -> list[Invitation]:
         """The organization's invitations not yet accepted (visible to its admins; empty for anyone else)."""
         rows = self.api.select("org_invitations", {"org_id": f"eq.{org.id}", "order": "created_at.asc"})

@@ -1,4 +1,4 @@
-"""`oncore orgs show` shows the plan the Stripe webhook recorded (owners read billing; others see none)."""
+"""What the edge functions add to `oncore orgs` and `members`: the plan from Stripe in `orgs show`, invitation mails."""
 
 from __future__ import annotations
 
@@ -41,3 +41,17 @@ def test_orgs_show_has_the_plan_from_a_signed_stripe_event(oncore, org, stack, s
     assert shown.json["plan_renews_at"].startswith(time.strftime("%Y-%m-%d", time.gmtime(now + 86400)))
     table = oncore("orgs", "show")
     assert "headliner" in table.stdout and "active" in table.stdout
+
+
+def test_members_add_mails_the_invitation_through_send_email(oncore, org, stack_home, unique):
+    from oncore_cli.local import mail
+
+    invitee = f"invitee-{unique}@example.com"
+    result = oncore("members", "add", invitee, "--role", "admin")
+    assert result.exit_code == 0 and "Mailed the invitation" in result.stderr, result
+    [message] = mail.list_messages(Path(stack_home) / "local", to=invitee)
+    assert message["kind"] == "org_invitation" and f"oncore orgs accept {org['slug']}" in message["text"]
+    assert "as admin" in message["text"]
+    quiet = f"quiet-{unique}@example.com"
+    assert oncore("members", "add", quiet, "--no-mail").exit_code == 0
+    assert mail.list_messages(Path(stack_home) / "local", to=quiet) == []
