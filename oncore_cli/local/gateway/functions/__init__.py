@@ -2,7 +2,7 @@
 
 The gateway plays Kong and edge-runtime's main service (see the wire reference in docs/backend.md): it fills
 `Authorization` from `apikey` when absent, checks the caller's JWT unless the function has `verify_jwt = false`
-(OPTIONS never), and forwards the original request — path still `/<name>/…`, headers, streamed body — to the
+(OPTIONS never), and forwards the original request — path still `/<name>/…`, headers, body — to the
 function's warm Deno worker, streaming the answer back. Failures answer with edge-runtime's codes: unknown function
 404, missing or bad JWT 401, a worker that cannot boot 503 BOOT_ERROR, one that dies mid-request 546 WORKER_LIMIT,
 one that sends no answer within the time limit 504 (Kong's upstream timeout; the worker is killed)."""
@@ -14,13 +14,13 @@ import contextlib
 import os
 from pathlib import Path
 
-import httpx
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from oncore_cli.local.functions import deno_binary, read_secrets, secrets_path
 from oncore_cli.local.gateway.functions.registry import Function, discover
+from oncore_cli.local.gateway.functions.upstream import UpstreamClosed
 from oncore_cli.local.gateway.functions.workers import BootError, Worker
 from oncore_cli.local.gateway.jwt import JWTError, decode
 
@@ -38,8 +38,6 @@ class Runtime:
         self.timeout = config.function_timeout
         self._secrets_stamp = self._stamp()
         self._secrets = read_secrets(config.data_dir)
-        self.client = httpx.AsyncClient(timeout=httpx.Timeout(None), limits=httpx.Limits(
-            max_connections=None, max_keepalive_connections=64))
         self._warming: asyncio.Task | None = None
 
     def _stamp(self) -> tuple[int, int] | None:
@@ -97,7 +95,6 @@ class Runtime:
                 await self._warming
         for worker in self.workers.values():
             await worker.stop()
-        await self.client.aclose()
 
 
 async def startup(app) -> None:
@@ -113,7 +110,7 @@ def _error(status: int, code: str, message: str) -> Response:
     return JSONResponse({"code": code, "message": message}, status_code=status)
 
 
-def _verify(request: Request, headers: dict[str, str], secret: str) -> Response | None:
+def _verify(headers: dict[str, str], secret: str) -> Response | None:
     authorization = headers.get("authorization")
     if not authorization:
         return JSONResponse({"msg": "Error: Missing authorization header"}, status_code=401)
@@ -133,11 +130,13 @@ async def invoke(request: Request) -> Response:
     function = runtime.function(name)
     if function is None:
         return PlainTextResponse("Function not found", status_code=404)
-    headers = {k.lower(): v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
-    if "authorization" not in headers and "apikey" in headers:  # Kong's request transformer
-        headers["authorization"] = f"Bearer {headers['apikey']}"
+    headers = [(k, v) for k, v in request.headers.items() if k not in _HOP_BY_HOP]
+    named = dict(headers)
+    if "authorization" not in named and "apikey" in named:  # Kong's request transformer
+        named["authorization"] = f"Bearer {named['apikey']}"
+        headers.append(("authorization", named["authorization"]))
     if function.verify_jwt and request.method != "OPTIONS":
-        refused = _verify(request, headers, runtime.config.jwt_secret)
+        refused = _verify(named, runtime.config.jwt_secret)
         if refused is not None:
             return refused
     if runtime.deno is None:
@@ -150,36 +149,53 @@ async def invoke(request: Request) -> Response:
     except BootError as e:
         _log(runtime, f"[{name}] worker failed to boot: {e}")
         return _error(503, "BOOT_ERROR", "Worker failed to boot (please check logs)")
-    path = "/" + request.path_params["path"]
-    url = f"http://127.0.0.1:{port}{path}" + (f"?{request.url.query}" if request.url.query else "")
-    has_body = request.method not in ("GET", "HEAD") and (
-        "content-length" in request.headers or "transfer-encoding" in request.headers)
-    upstream = runtime.client.build_request(request.method, url, headers=headers,
-                                            content=request.stream() if has_body else None)
-    try:
-        response = await asyncio.wait_for(runtime.client.send(upstream, stream=True), runtime.timeout)
-    except asyncio.TimeoutError:
-        await worker.stop()
-        _log(runtime, f"[{name}] no response within {runtime.timeout:g}s: worker stopped")
-        return _error(504, "WORKER_TIMEOUT", f"The function did not answer within {runtime.timeout:g} seconds")
-    except httpx.HTTPError:
-        await worker.stop()
-        _log(runtime, f"[{name}] worker ended during the request")
-        return _error(546, "WORKER_LIMIT", "Worker ended early: the function crashed or hit a resource limit")
-    relayed = StreamingResponse(_relay(response), status_code=response.status_code)
-    relayed.raw_headers = [(k, v) for k, v in response.headers.raw
-                           if k.lower().decode("latin-1") not in _HOP_BY_HOP or k.lower() == b"content-length"]
-    return relayed
+    target = "/" + request.path_params["path"] + (f"?{request.url.query}" if request.url.query else "")
+    body = await request.body()  # bounded by the gateway's body limit
+    pool = worker.upstream
+    for _ in range(2):
+        try:
+            conn, reused = await pool.send(request.method, target, headers, body)
+        except OSError:
+            conn, reused = None, False
+        try:
+            if conn is None:
+                raise UpstreamClosed
+            status, response_headers = await asyncio.wait_for(conn.head(), runtime.timeout)
+            break
+        except asyncio.TimeoutError:
+            conn.close()
+            await worker.stop()
+            _log(runtime, f"[{name}] no response within {runtime.timeout:g}s: worker stopped")
+            return _error(504, "WORKER_TIMEOUT", f"The function did not answer within {runtime.timeout:g} seconds")
+        except (UpstreamClosed, OSError):
+            if conn is not None:
+                conn.close()
+            await asyncio.sleep(0)
+            if reused and worker.alive:
+                continue  # a kept-alive connection the worker had closed: once more on a new one
+            await worker.stop()
+            _log(runtime, f"[{name}] worker ended during the request")
+            return _error(546, "WORKER_LIMIT", "Worker ended early: the function crashed or hit a resource limit")
+    return _Relay(status, [(k, v) for k, v in response_headers
+                           if k.lower().decode("latin-1") not in _HOP_BY_HOP or k.lower() == b"content-length"],
+                  conn, request.method == "HEAD")
 
 
-async def _relay(response: httpx.Response):
-    try:
-        async for chunk in response.aiter_raw():
-            yield chunk
-    except httpx.HTTPError:
-        pass  # the worker died mid-body: the client sees a short body, as from edge-runtime
-    finally:
-        await response.aclose()
+class _Relay:
+    """The worker's answer, streamed to the client as it arrives (ASGI directly: no per-chunk wrapping)."""
+
+    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], conn, head_only: bool) -> None:
+        self.status, self.headers, self.conn, self.head_only = status, headers, conn, head_only
+
+    async def __call__(self, scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        try:
+            async for chunk in self.conn.body():
+                if not self.head_only:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except UpstreamClosed:
+            pass  # the worker died mid-body: the client sees a short body, as from edge-runtime
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _log(runtime: Runtime, line: str) -> None:

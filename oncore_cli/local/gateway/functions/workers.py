@@ -14,6 +14,7 @@ import socket
 from pathlib import Path
 
 from oncore_cli.local.gateway.functions.registry import Function
+from oncore_cli.local.gateway.functions.upstream import Pool
 
 BOOT_TIMEOUT = 60.0   # seconds for a first boot (Deno may fetch npm packages into its cache)
 # what a worker inherits from the gateway: enough for Deno to find its cache, nothing of the gateway's own settings
@@ -38,12 +39,15 @@ class Worker:
         self.env = env
         self.log_path = log_path
         self.port = 0
+        self.listening = False
+        self.upstream = Pool(0)
         self.process: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()
 
     @property
     def alive(self) -> bool:
-        return self.process is not None and self.process.returncode is None
+        """Booted (listening) and not exited."""
+        return self.listening and self.process is not None and self.process.returncode is None
 
     async def ready(self, boot_timeout: float = BOOT_TIMEOUT) -> int:
         """The port of a running worker, booting one if needed (BootError when it cannot)."""
@@ -56,6 +60,7 @@ class Worker:
 
     async def _boot(self, timeout: float) -> None:
         self.port = _free_port()
+        self.upstream = Pool(self.port)
         env = {k: v for k, v in os.environ.items() if k in _INHERITED}
         env.update(self.env)
         env.update({"DENO_SERVE_ADDRESS": f"tcp:127.0.0.1:{self.port}", "NO_COLOR": "1", "DENO_NO_UPDATE_CHECK": "1"})
@@ -75,11 +80,12 @@ class Worker:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
-            if self.process.returncode is not None:
+            if self.process is None or self.process.returncode is not None:
                 break
             with contextlib.suppress(OSError):
                 _, writer = await asyncio.open_connection("127.0.0.1", self.port)
                 writer.close()
+                self.listening = True
                 return
             await asyncio.sleep(0.02)
         await self.stop()
@@ -95,6 +101,8 @@ class Worker:
 
     async def stop(self) -> None:
         process, self.process = self.process, None
+        self.listening = False
+        self.upstream.close()
         if process is None or process.returncode is not None:
             return
         with contextlib.suppress(ProcessLookupError):
