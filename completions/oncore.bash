@@ -3,7 +3,7 @@
 
 _oncore_subcommands() {
     case "$1" in
-        "") echo "signup login logout whoami auth profiles orgs members venues shows local api completion" ;;
+        "") echo "signup login logout whoami auth profiles orgs members venues shows tail local api completion" ;;
         "signup") echo "" ;;
         "login") echo "" ;;
         "logout") echo "" ;;
@@ -42,6 +42,7 @@ _oncore_subcommands() {
         "shows update") echo "" ;;
         "shows delete") echo "" ;;
         "shows export") echo "" ;;
+        "tail") echo "" ;;
         "local") echo "start stop status reset logs mail secrets" ;;
         "local start") echo "" ;;
         "local stop") echo "" ;;
@@ -99,6 +100,7 @@ _oncore_options() {
         "shows update") echo "--capacity --curfew --currency --date --doors --external-ref --help --json --load-in --notes --org --promoter-email --set-time --status --timezone --title --tz --venue -d" ;;
         "shows delete") echo "--help --org --yes -y" ;;
         "shows export") echo "--format --from --help --org --output --status --to --venue -O -f -o" ;;
+        "tail") echo "--help --json --org --session --show --since" ;;
         "local") echo "--help" ;;
         "local start") echo "--db-port --demo --env --help --json --port" ;;
         "local stop") echo "--help" ;;
@@ -161,6 +163,7 @@ _oncore_values() {
         "shows export|--status") echo "hold confirmed cancelled" ;;
         "shows export|--venue") echo "@venues" ;;
         "shows export|--org") echo "@orgs" ;;
+        "tail|--org") echo "@orgs" ;;
         "local logs|--service") echo "gateway postgres all" ;;
         "local logs|-s") echo "gateway postgres all" ;;
     esac

@@ -16,7 +16,7 @@ end
 function __oncore_subcommands
     switch "$argv[1]"
         case ''
-            printf '%s\n' signup login logout whoami auth profiles orgs members venues shows local api completion
+            printf '%s\n' signup login logout whoami auth profiles orgs members venues shows tail local api completion
         case 'signup'
         case 'login'
         case 'logout'
@@ -61,6 +61,7 @@ function __oncore_subcommands
         case 'shows update'
         case 'shows delete'
         case 'shows export'
+        case 'tail'
         case 'local'
             printf '%s\n' start stop status reset logs mail secrets
         case 'local start'
@@ -80,7 +81,7 @@ function __oncore_subcommands
 end
 
 complete -c oncore -f
-complete -c oncore -n "test (__oncore_path) = ''" -a 'signup login logout whoami auth profiles orgs members venues shows local api completion'
+complete -c oncore -n "test (__oncore_path) = ''" -a 'signup login logout whoami auth profiles orgs members venues shows tail local api completion'
 complete -c oncore -n "test (__oncore_path) = ''" -l help
 complete -c oncore -n "test (__oncore_path) = ''" -l json
 complete -c oncore -n "test (__oncore_path) = ''" -l profile -x -a '(oncore completion --values profiles 2>/dev/null)'
@@ -285,6 +286,12 @@ complete -c oncore -n "test (__oncore_path) = 'shows export'" -l venue -x -a '(o
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s O
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s f -x -a 'csv json ics'
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s o -x -a 'csv json ics'
+complete -c oncore -n "test (__oncore_path) = 'tail'" -l help
+complete -c oncore -n "test (__oncore_path) = 'tail'" -l json
+complete -c oncore -n "test (__oncore_path) = 'tail'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'tail'" -l session
+complete -c oncore -n "test (__oncore_path) = 'tail'" -l show
+complete -c oncore -n "test (__oncore_path) = 'tail'" -l since
 complete -c oncore -n "test (__oncore_path) = 'local'" -a 'start stop status reset logs mail secrets'
 complete -c oncore -n "test (__oncore_path) = 'local'" -l help
 complete -c oncore -n "test (__oncore_path) = 'local start'" -l db-port

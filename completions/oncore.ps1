@@ -4,7 +4,7 @@
 Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $subcommands = @{
-        '' = @('signup', 'login', 'logout', 'whoami', 'auth', 'profiles', 'orgs', 'members', 'venues', 'shows', 'local', 'api', 'completion')
+        '' = @('signup', 'login', 'logout', 'whoami', 'auth', 'profiles', 'orgs', 'members', 'venues', 'shows', 'tail', 'local', 'api', 'completion')
         'signup' = @()
         'login' = @()
         'logout' = @()
@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
         'shows update' = @()
         'shows delete' = @()
         'shows export' = @()
+        'tail' = @()
         'local' = @('start', 'stop', 'status', 'reset', 'logs', 'mail', 'secrets')
         'local start' = @()
         'local stop' = @()
@@ -97,6 +98,7 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
         'shows update' = @('--capacity', '--curfew', '--currency', '--date', '--doors', '--external-ref', '--help', '--json', '--load-in', '--notes', '--org', '--promoter-email', '--set-time', '--status', '--timezone', '--title', '--tz', '--venue', '-d')
         'shows delete' = @('--help', '--org', '--yes', '-y')
         'shows export' = @('--format', '--from', '--help', '--org', '--output', '--status', '--to', '--venue', '-O', '-f', '-o')
+        'tail' = @('--help', '--json', '--org', '--session', '--show', '--since')
         'local' = @('--help')
         'local start' = @('--db-port', '--demo', '--env', '--help', '--json', '--port')
         'local stop' = @('--help')
@@ -156,6 +158,7 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
         'shows export|--status' = 'hold confirmed cancelled'
         'shows export|--venue' = '@venues'
         'shows export|--org' = '@orgs'
+        'tail|--org' = '@orgs'
         'local logs|--service' = 'gateway postgres all'
         'local logs|-s' = 'gateway postgres all'
     }

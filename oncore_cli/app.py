@@ -22,6 +22,7 @@ COMMANDS = {
     "members": ("oncore_cli.commands.members", "app", "Members of an organization and their roles."),
     "venues": ("oncore_cli.commands.venues", "app", "Venues: list, create, show, update, delete."),
     "shows": ("oncore_cli.commands.shows", "app", "Shows: list, create, show, update, delete, export."),
+    "tail": ("oncore_cli.commands.tail", "tail", "Follow changes as they land (reconnects, catches up)."),
     "local": ("oncore_cli.commands.local", "app", "The local stack: start, stop, status, reset, logs, mail, secrets."),
     "api": ("oncore_cli.commands.api", "api", "Make an authenticated request to the project's APIs."),
     "completion": ("oncore_cli.commands.completion", "completion", "Print a shell completion script."),
@@ -39,10 +40,15 @@ app = typer.Typer(
 
 
 def _version(value: bool) -> None:
+    """The version, the Python that runs oncore (which install this is) and where the local stack keeps its data."""
     if value:
-        from oncore_cli import __version__
+        import sys
 
-        typer.echo(f"oncore {__version__}")
+        from oncore_cli import __version__
+        from oncore_cli.core.config import local_data_dir
+
+        typer.echo(f"oncore {__version__}\nPython {sys.version.split()[0]} ({sys.executable})\n"
+                   f"local stack data: {local_data_dir()}")
         raise typer.Exit()
 
 
@@ -55,7 +61,7 @@ def main(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Assume yes for confirmations.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or confirmation messages.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+                                          help="Print the version, its Python and where the local stack keeps its data.")] = False,
 ) -> None:
     """Administration and advancing for concert touring.
 

@@ -11,9 +11,25 @@ from oncore_cli.core.context import get_app
 
 app = noun("The local stack: embedded PostgreSQL plus a Supabase-compatible API on 127.0.0.1.")
 
-PortOpt = Annotated[Optional[int], typer.Option("--port", help="API port (0 for any free port).  [default: 54321]")]
+PortOpt = Annotated[Optional[int], typer.Option(
+    "--port", help="API port (0 for any free port; env: ONCORE_LOCAL_PORT).  [default: 54321]")]
 DbPortOpt = Annotated[Optional[int], typer.Option(
-    "--db-port", help="PostgreSQL port (0 for any free port).  [default: 54322]")]
+    "--db-port", help="PostgreSQL port (0 for any free port; env: ONCORE_LOCAL_DB_PORT).  [default: 54322]")]
+
+
+def _port(flag: int | None, name: str, default: int) -> int:
+    """The flag, else the environment variable `name`, else the default."""
+    from oncore_cli.core import config
+    from oncore_cli.core.errors import UsageError
+
+    if flag is not None:
+        return flag
+    value = config.env(name)
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) > 65535:
+        raise UsageError(f"{name}={value!r} is not a port: use a number from 0 (any free port) to 65535")
+    return int(value)
 
 
 def _stack(app_):
@@ -85,17 +101,19 @@ def start(ctx: typer.Context, port: PortOpt = None, db_port: DbPortOpt = None,
       $ oncore local start --port 0 --db-port 0 --json | jq -r .anon_key
       $ eval "$(oncore local start --env)"
     """
+    from oncore_cli.core.config import ENV_LOCAL_DB_PORT, ENV_LOCAL_PORT
     from oncore_cli.local.stack import DEFAULT_DB_PORT, DEFAULT_PORT
 
     app_ = get_app(ctx)
+    port = _port(port, ENV_LOCAL_PORT, DEFAULT_PORT)
+    db_port = _port(db_port, ENV_LOCAL_DB_PORT, DEFAULT_DB_PORT)
     stack = _stack(app_)
     with _stack_errors(), app_.output.status("Starting the local stack…") as status:
         def step(message: str) -> None:
             if status is not None:
                 status.update(message + "…")
 
-        info, started = stack.start(port=DEFAULT_PORT if port is None else port,
-                                    db_port=DEFAULT_DB_PORT if db_port is None else db_port, on_step=step)
+        info, started = stack.start(port=port, db_port=db_port, on_step=step)
     if not json:
         _print_info(app_, info, False, "Started the local stack." if started else "The local stack is already running.",
                     env=env)

@@ -129,7 +129,7 @@ class Api:
 
     # -- HTTP ------------------------------------------------------------------------------------------------
     def _send(self, method: str, path: str, *, token: str, params=None, json=None, content=None,
-              headers: dict | None = None, retry: bool = True) -> Response:
+              headers: dict | None = None, retry: bool = True, sink=None) -> Response:
         from oncore_cli.core.http import TransportError
 
         method = method.upper()
@@ -138,7 +138,7 @@ class Api:
         for attempt in range(attempts):
             try:
                 response = self.http.request(method, self.url + path, params=params, json=json, content=content,
-                                             headers=all_headers)
+                                             headers=all_headers, sink=sink)
             except TransportError:
                 if attempt + 1 >= attempts:
                     raise
@@ -151,14 +151,15 @@ class Api:
         raise AssertionError("unreachable")
 
     def request(self, method: str, path: str, *, params=None, json=None, content=None,
-                headers: dict | None = None, authenticated: bool = True) -> Response:
+                headers: dict | None = None, authenticated: bool = True, sink=None) -> Response:
         """One call with the current credentials; an expired token is refreshed once and the call repeated."""
         token = self.access_token() if authenticated else self.anon_key
-        response = self._send(method, path, token=token, params=params, json=json, content=content, headers=headers)
+        response = self._send(method, path, token=token, params=params, json=json, content=content, headers=headers,
+                              sink=sink)
         if response.status_code == 401 and authenticated and self._can_refresh():
             token = self.refresh().access_token
             response = self._send(method, path, token=token, params=params, json=json, content=content,
-                                  headers=headers)
+                                  headers=headers, sink=sink)
         return response
 
     def _can_refresh(self) -> bool:

@@ -20,6 +20,8 @@ ENV_SERVICE_ROLE_KEY = "ONCORE_SERVICE_ROLE_KEY"
 ENV_ORG = "ONCORE_ORG"
 ENV_DEBUG = "ONCORE_DEBUG"
 ENV_KEYRING_TIMEOUT = "ONCORE_KEYRING_TIMEOUT"
+ENV_LOCAL_PORT = "ONCORE_LOCAL_PORT"
+ENV_LOCAL_DB_PORT = "ONCORE_LOCAL_DB_PORT"
 
 DEFAULT_PROFILE = "default"
 CONFIG_FILE = "config.toml"
@@ -39,6 +41,11 @@ def home() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("oncore", appauthor=False))
+
+
+def local_data_dir(root: Path | None = None) -> Path:
+    """Where the local stack keeps its cluster, keys, logs and outbox: `$ONCORE_HOME/local`."""
+    return (root or home()).absolute() / "local"
 
 
 def debug() -> bool:

@@ -132,6 +132,23 @@ def _rls_hint(message: str) -> str:
     return f"{message} (your role in this organization does not allow it)"
 
 
+def from_storage(status: int, body: object) -> OncoreError:
+    """A Storage API error ({statusCode, error, message}; HTTP 400 carries the real status in `statusCode`)."""
+    if not isinstance(body, dict):
+        return for_status(status, f"server answered {status}")
+    message = str(body.get("message") or body.get("error") or f"server answered {status}")
+    try:
+        logical = int(str(body.get("statusCode") or status))
+    except ValueError:
+        logical = status
+    if logical == 403 and any(w in message.lower() for w in ("jwt", "exp", "token")) \
+            and "row-level security" not in message:
+        return NotLoggedIn()
+    if logical == 403:
+        return AuthError(f"permission denied: {message}")
+    return for_status(logical, message)
+
+
 def describe(exc: BaseException) -> tuple[str, int]:
     """The one line to print (without the `oncore: ` prefix) and the exit code, for any exception."""
     if isinstance(exc, OncoreError):

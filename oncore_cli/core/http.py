@@ -59,8 +59,10 @@ class Client:
         self._connections[key] = conn
         return conn, False
 
-    def request(self, method: str, url: str, *, params=None, json: Any = None, content: bytes | None = None,
-                headers: dict | None = None) -> Response:
+    def request(self, method: str, url: str, *, params=None, json: Any = None, content=None,
+                headers: dict | None = None, sink=None) -> Response:
+        """`content`: bytes, or a re-iterable of byte chunks (sent as they come; give Content-Length). `sink`: a
+        binary file a 2xx body is written to in chunks (rewound first) instead of being held in memory."""
         parts = urlsplit(url)
         scheme = parts.scheme or "http"
         host = parts.hostname or "localhost"
@@ -86,7 +88,10 @@ class Client:
                     conn.sock.settimeout(self.timeout)
                 conn.request(method, target, body=body, headers=all_headers)
                 answer = conn.getresponse()
-                data = answer.read()
+                if sink is not None and 200 <= answer.status < 300:
+                    data = _drain(answer, sink)
+                else:
+                    data = answer.read()
                 if answer.will_close:
                     self._drop(scheme, host, port)
                 return Response(answer.status, answer.reason, answer.headers, data)
@@ -115,3 +120,11 @@ class Client:
         for conn in self._connections.values():
             conn.close()
         self._connections.clear()
+
+
+def _drain(answer: http.client.HTTPResponse, sink) -> bytes:
+    sink.seek(0)
+    sink.truncate()
+    while chunk := answer.read(1024 * 1024):
+        sink.write(chunk)
+    return b""

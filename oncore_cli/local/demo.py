@@ -74,7 +74,33 @@ class DemoResult:
             "  oncore local status        # URLs and keys for supabase-py / supabase-js"
             + (f"\n  oncore profiles use {self.previous_profile}  # back to your own profile"
                if self.previous_profile else "")
+            + _how_to_reach_oncore()
         )
+
+
+def _how_to_reach_oncore() -> str:
+    """A line saying how to run `oncore` again when the one running now is not the one on PATH (a fresh virtual
+    environment such as the .venv that bootstrap.py creates, or a tool directory not yet on PATH), else nothing."""
+    import os
+    import shutil
+    import sys
+    from pathlib import Path
+
+    invoked = Path(sys.argv[0]).absolute()
+    if invoked.stem != "oncore" or not invoked.exists():
+        return ""  # python -m oncore_cli, or in-process
+    on_path = shutil.which("oncore")
+    if on_path and Path(on_path).resolve() == invoked.resolve():
+        return ""
+    cwd = Path.cwd()
+    inside = cwd != Path(cwd.anchor) and cwd in invoked.parent.parents
+    shown = invoked.parent.relative_to(cwd) if inside else invoked.parent
+    activate = shown / ("activate.bat" if os.name == "nt" else "activate")
+    if (invoked.parent / activate.name).exists():
+        how = f"activate it with `{'' if os.name == 'nt' else 'source '}{activate}`, or call {shown / invoked.name}"
+    else:
+        how = f"add {shown} to PATH, or call {shown / invoked.name}"
+    return f"\n\noncore is installed in {shown}, which is not on your PATH: {how}."
 
 
 def _sign_in(api_url: str, anon_key: str) -> dict:

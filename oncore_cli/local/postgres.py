@@ -29,6 +29,9 @@ SERVER_SETTINGS = {
     "max_connections": "100",
     "shared_buffers": "128MB",
     "synchronous_commit": "off",
+    # logical decoding (realtime) sends only flushed WAL: with asynchronous commits the WAL writer's round sets
+    # the commit → event latency (default 200 ms); while idle it hibernates and a commit wakes it at once
+    "wal_writer_delay": "'1ms'",
     "unix_socket_permissions": "0700",
     "timezone": "'UTC'",
     "log_timezone": "'UTC'",

@@ -25,6 +25,7 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from oncore_cli.core.config import local_data_dir
 from oncore_cli.local.paths import supabase_dir
 from oncore_cli.local.postgres import Cluster, PostgresError, free_port
 
@@ -110,7 +111,7 @@ def _write_private(path: Path, data: dict) -> None:
 
 class LocalStack:
     def __init__(self, home: Path | str) -> None:
-        self.root = Path(home).absolute() / "local"
+        self.root = local_data_dir(Path(home))
         self.cluster = Cluster(self.root / "postgres")
         self.logs = self.root / "logs"
         self.mail_dir = self.root / "mail"

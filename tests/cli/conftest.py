@@ -171,6 +171,21 @@ def login(oncore, stack):
 
 
 @pytest.fixture
+def add_member(oncore, login, org):
+    """Invite `person` to `org` with `role` and accept as them (profile `m-<email>`): members join by invitation."""
+
+    def add(person: User, role: str = "member") -> str:
+        assert oncore("members", "add", person.email, "--role", role).exit_code == 0
+        profile = "m-" + person.email.split("@")[0]
+        login(person, profile=profile)
+        accepted = oncore("--profile", profile, "orgs", "accept", org["slug"])
+        assert accepted.exit_code == 0, accepted
+        return profile
+
+    return add
+
+
+@pytest.fixture
 def user(make_user, login) -> User:
     """A signed-up user, logged in with the default profile."""
     person = make_user()

@@ -52,11 +52,9 @@ def test_no_org_selected_mentions_oncore_org(oncore, user, unique):
     one_line_error(oncore("venues", "list"), 2, "oncore orgs use", "ONCORE_ORG", "--org")
 
 
-def test_viewers_are_told_which_role_writing_needs(oncore, org, venue, make_user, login):
+def test_viewers_are_told_which_role_writing_needs(oncore, org, venue, make_user, add_member):
     crew = make_user("crew")
-    assert oncore("members", "add", crew.email, "--role", "viewer").exit_code == 0
-    login(crew, profile="crew")
-    as_viewer = ("--profile", "crew", "--org", org["slug"])
+    as_viewer = ("--profile", add_member(crew, "viewer"), "--org", org["slug"])
     one_line_error(oncore("shows", "create", "-d", "2027-01-01", *as_viewer), 4,
                    "writing shows needs the member role or higher")
     assert oncore("shows", "create", "-d", "2027-01-01", "--json").exit_code == 0

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
+from pathlib import Path
 
 from tests.cli.conftest import one_line_error
 
@@ -81,7 +84,10 @@ def test_global_json_flag_and_quiet(oncore, org):
 def test_version_and_help(oncore):
     from oncore_cli import __version__
 
-    assert oncore("--version").stdout == f"oncore {__version__}\n"
+    version = oncore("--version").stdout.splitlines()
+    assert version[0] == f"oncore {__version__}"
+    assert version[1].startswith(f"Python {sys.version.split()[0]} (")
+    assert version[2] == f"local stack data: {Path(os.environ['ONCORE_HOME']) / 'local'}"
     help_text = oncore("--help").stdout
     for noun in ("login", "whoami", "profiles", "orgs", "members", "venues", "shows", "api", "completion", "local"):
         assert f"\n  {noun} " in help_text

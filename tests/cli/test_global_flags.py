@@ -18,7 +18,7 @@ def test_profile_quiet_and_json_after_the_command(oncore, user, unique, login):
     assert loud.exit_code == 0 and loud.json["name"] == f"Loud {unique}"
 
 
-def test_destructive_commands_print_what_they_removed_with_json(oncore, venue, org, make_user):
+def test_destructive_commands_print_what_they_removed_with_json(oncore, venue, org, make_user, add_member):
     show = oncore("shows", "create", "-d", "2027-04-01", "--venue", venue["id"], "--json").json
     removed = oncore("shows", "delete", show["id"][:8], "--yes", "--json")
     assert removed.exit_code == 0, removed
@@ -26,7 +26,7 @@ def test_destructive_commands_print_what_they_removed_with_json(oncore, venue, o
     gone = oncore("venues", "delete", venue["id"], "--json", "--yes")
     assert gone.exit_code == 0 and gone.json["id"] == venue["id"]
     crew = make_user("crew")
-    assert oncore("members", "add", crew.email).exit_code == 0
+    add_member(crew)
     left = oncore("members", "remove", crew.email, "--yes", "--json")
     assert left.exit_code == 0 and left.json["email"] == crew.email
     plain = oncore("orgs", "delete", org["slug"], "--yes")
@@ -60,9 +60,9 @@ def test_orgs_delete_on_a_terminal_wants_the_slug_typed(oncore, oncore_tty, org)
     assert oncore("orgs", "show", org["slug"]).exit_code == 3
 
 
-def test_changing_commands_print_their_result_with_json(oncore, org, user, make_user, login):
+def test_changing_commands_print_their_result_with_json(oncore, org, user, make_user, login, add_member):
     crew = make_user("crew")
-    assert oncore("members", "add", crew.email).exit_code == 0
+    add_member(crew)
     changed = oncore("members", "set-role", crew.email, "--role", "Admin", "--json")
     assert changed.exit_code == 0 and changed.json["role"] == "admin"
     login(user, profile="spare")

@@ -155,3 +155,22 @@ def test_demo_logs_in_and_its_next_steps_work(oncore_process):
         assert len(shows_after.json) == 7
     finally:
         oncore_process("local", "stop")
+
+
+def test_ports_from_the_environment(oncore, home, monkeypatch):
+    """ONCORE_LOCAL_PORT / ONCORE_LOCAL_DB_PORT choose the ports when no flag does (0: any free port)."""
+    from oncore_cli.local.postgres import free_port
+    from tests.cli.conftest import one_line_error
+
+    monkeypatch.setenv("ONCORE_LOCAL_PORT", "port")
+    one_line_error(oncore("local", "start"), 2, "ONCORE_LOCAL_PORT='port' is not a port")
+    port = free_port()
+    monkeypatch.setenv("ONCORE_LOCAL_PORT", str(port))
+    monkeypatch.setenv("ONCORE_LOCAL_DB_PORT", "0")
+    try:
+        started = oncore("local", "start", "--json")
+        assert started.exit_code == 0, started
+        assert started.json["api_url"] == f"http://127.0.0.1:{port}"
+        assert not started.json["db_url"].endswith(":54322/postgres")
+    finally:
+        oncore("local", "stop")

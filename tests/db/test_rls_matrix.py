@@ -125,6 +125,8 @@ def test_cell(conn, world, table, persona, action):
     sql, params = statements(table, world)[action]
     with conn.transaction():
         enter(conn, world.users[persona], anonymous=persona in ANONYMOUS)
+        if table.startswith("storage."):   # as the Storage API runs it: direct deletes are refused otherwise
+            conn.execute("select set_config('storage.allow_delete_query', 'true', true)")
         allowed = attempt(conn, action, sql, params)
         raise psycopg.Rollback()
     assert allowed == expected, (

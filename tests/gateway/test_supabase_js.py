@@ -315,3 +315,34 @@ def test_cross_origin_responses_are_readable(stack):
         "access-control-allow-origin"] == "*"
     assert "access-control-allow-origin" not in httpx.get(f"{stack.api_url}/auth/v1/health",
                                                           headers={"apikey": stack.anon_key}).headers
+
+
+# --- /realtime/v1 ---------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def realtime_report(js_project, stack) -> dict:
+    return run_script(js_project, stack, "realtime.mjs")
+
+
+def test_js_realtime_guest_count_story(realtime_report):
+    session = realtime_report["sessionId"]
+    for who in ("owner", "guest"):
+        changes = realtime_report[who]
+        assert len(changes) == 1, who
+        change = changes[0]
+        assert change["eventType"] == "UPDATE" and change["table"] == "hospitality" and change["schema"] == "public"
+        assert change["new"]["guest_count"] == 15 and change["new"]["session_id"] == session
+        assert change["old"]["guest_count"] is None and change["errors"] is None
+    # the outsider got its own insert and nothing else
+    assert [(c["table"], c["new"]["org_id"]) for c in realtime_report["outsider"]] == \
+        [("shows", realtime_report["outsiderOrg"])]
+
+
+def test_js_realtime_broadcast_presence_and_system_errors(realtime_report):
+    assert realtime_report["sent"] == "ok" and realtime_report["tracked"] == "ok"
+    assert realtime_report["broadcast"][0]["event"] == "cue" and realtime_report["broadcast"][0]["payload"] == {"song": 7}
+    joined = [j for j in realtime_report["presenceJoins"] if j["key"] == "tm"][0]
+    assert joined["newPresences"][0]["role"] == "tour manager" and joined["newPresences"][0]["presence_ref"]
+    error = [m for m in realtime_report["system"] if m["status"] == "error"][0]
+    assert error["extension"] == "postgres_changes" and error["channel"] == "js-bad"
+    assert error["message"] == 'Error parsing `filter` params: ["foo", "hey"]'.replace("hey", "1")

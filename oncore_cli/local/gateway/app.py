@@ -12,9 +12,8 @@ import json
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import JSONResponse
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from oncore_cli.local.gateway.config import GatewayConfig
@@ -25,6 +24,10 @@ from oncore_cli.local.gateway.db import Database
 OPEN_PATHS = frozenset({"/auth/v1/verify", "/auth/v1/callback", "/auth/v1/authorize"})
 # Kong's functions route has no key-auth: Stripe calls a webhook with no key; each function's verify_jwt decides
 FUNCTIONS_PREFIX = "/functions/v1/"
+# Storage URLs meant to be shared (public objects, signed URLs) carry no key; Storage checks them itself
+OPEN_PREFIXES = ("/storage/v1/object/public/", "/storage/v1/object/info/public/", "/storage/v1/object/sign/",
+                 "/storage/v1/object/upload/sign/")
+STORAGE_PREFIX = "/storage/v1/"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # larger bodies are refused with 413 before they are read into memory
 # Kong's nginx refuses oversized header blocks too; here they would also be copied into every request's
 # `request.headers` GUC. (Request lines are capped by the HTTP parser itself, at 64 KiB.)
@@ -43,7 +46,8 @@ class ApiKeyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or scope["method" if scope["type"] == "http" else "type"] == "OPTIONS" \
-                or scope.get("path") in OPEN_PATHS or scope.get("path", "").startswith(FUNCTIONS_PREFIX):
+                or scope.get("path") in OPEN_PATHS or scope.get("path", "").startswith(OPEN_PREFIXES) \
+                or scope.get("path", "").startswith(FUNCTIONS_PREFIX):
             await self.app(scope, receive, send)
             return
         key = None
@@ -83,6 +87,9 @@ class BodyLimitMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(STORAGE_PREFIX):   # Storage streams uploads and applies its own limits
             await self.app(scope, receive, send)
             return
         for name, value in scope.get("headers", []):
@@ -179,18 +186,8 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> 
     await JSONResponse(body, status_code=413)(scope, receive, send)
 
 
-def not_implemented(api: str):
-    async def endpoint(request: Request) -> Response:
-        return JSONResponse(
-            {"code": 501, "error": "not_implemented", "message": f"{api} is not available in the oncore local stack yet"},
-            status_code=501,
-        )
-
-    return endpoint
-
-
 def create_app(config: GatewayConfig) -> Starlette:
-    from oncore_cli.local.gateway import auth, functions, rest
+    from oncore_cli.local.gateway import auth, functions, realtime, rest, storage
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -198,7 +195,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         await db.open()
         app.state.db = db
         started = []
-        for module in (auth, rest, functions):
+        for module in (auth, rest, realtime, storage, functions):
             hook = getattr(module, "startup", None)
             if hook:
                 await hook(app)
@@ -215,8 +212,8 @@ def create_app(config: GatewayConfig) -> Starlette:
     routes = [
         Mount("/auth/v1", routes=auth.routes),
         Mount("/rest/v1", routes=rest.routes),
-        Route("/storage/v1/{path:path}", not_implemented("Storage"), methods=["GET", "HEAD", "POST", "PUT", "DELETE"]),
-        Route("/realtime/v1/{path:path}", not_implemented("Realtime"), methods=["GET", "POST"]),
+        Mount("/storage/v1", routes=storage.routes),
+        Mount("/realtime/v1", routes=realtime.routes),
         Mount("/functions/v1", routes=functions.routes),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

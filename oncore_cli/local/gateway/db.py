@@ -16,13 +16,20 @@ REST_POOL_SIZE = min(10, 2 * (os.cpu_count() or 1) + 2)
 
 
 class Database:
+    ADMIN_ROLE = "postgres"   # the gateway's internal connections (schema cache, realtime catalogue)
+
     def __init__(self, config: GatewayConfig) -> None:
         self.config = config
         self.rest = RestPool(config.conninfo("authenticator"), REST_POOL_SIZE)
         self.auth = AsyncConnectionPool(config.conninfo("supabase_auth_admin"), min_size=1, max_size=8, open=False,
                                         kwargs={"autocommit": True})
-        self.admin = AsyncConnectionPool(config.conninfo("postgres"), min_size=1, max_size=4, open=False,
+        self.admin = AsyncConnectionPool(config.conninfo(self.ADMIN_ROLE), min_size=1, max_size=4, open=False,
                                          kwargs={"autocommit": True})
+
+    @property
+    def replication_conninfo(self) -> str:
+        """Realtime's logical replication connection (the role needs REPLICATION)."""
+        return self.config.conninfo(self.ADMIN_ROLE) + " replication=database"
 
     async def open(self) -> None:
         for pool in (self.auth, self.admin):

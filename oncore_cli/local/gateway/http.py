@@ -3,7 +3,10 @@ then the body, each with its own send; on loopback each send runs the whole TCP 
 Writes made in one event-loop iteration leave together at the end of it.
 
 It also closes connections whose request headers do not arrive in time (nginx's client_header_timeout): uvicorn
-itself only times out idle keep-alive connections, and a byte now and then resets even that."""
+itself only times out idle keep-alive connections, and a byte now and then resets even that.
+
+A WebSocket upgrade keeps the wrapper (uvicorn hands the same transport to its WebSocket protocol): Realtime's
+fan-out writes many frames per connection in one iteration, and they leave in one write too."""
 
 from __future__ import annotations
 

@@ -123,6 +123,27 @@ async def run(pool: RestPool, ctx: RequestContext, query: bytes, params: dict[st
     return row, gucs
 
 
+async def run_statements(pool: RestPool, ctx: RequestContext, statements: list[tuple[bytes, list[Any]]]) -> list:
+    """Read-only statements (`$n` placeholders) in one request transaction as `ctx`'s role and claims, one round
+    trip; their results in order. Realtime asks this way which changed rows a subscriber may see."""
+    setup, setup_params = setup_statement(ctx, True)
+    conn = await pool.getconn()
+    try:
+        try:
+            results = await wire.pipeline(conn, [(setup, setup_params), *statements])
+        except psycopg.errors.InvalidSqlStatementName:
+            wire.forget(conn)
+            results = await wire.pipeline(conn, [(setup, setup_params), *statements])
+    except BaseException:
+        if not conn.closed and (conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+                                or conn.pgconn.is_busy()):
+            await conn.close()
+        raise
+    finally:
+        pool.putconn(conn)
+    return results[1:]
+
+
 def _typed(values: tuple) -> tuple:
     total, page_total, body, *rest = values
     return (int(total) if total is not None else None, int(page_total), body,
