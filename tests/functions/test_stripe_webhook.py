@@ -126,3 +126,32 @@ def test_users_cannot_call_the_rpc_or_write_subscriptions(stack, owner):
     r = httpx.post(f"{stack.api_url}/rest/v1/subscriptions", json={"org_id": owner.org_id, "status": "active"},
                    headers=headers)
     assert r.status_code in (401, 403)
+
+
+def test_the_owner_sees_the_change_live_over_realtime(stack, webhook, owner, db_url):
+    import asyncio
+
+    from supabase import acreate_client
+
+    async def scenario():
+        client = await acreate_client(stack.api_url, stack.anon_key)
+        await client.realtime.set_auth(owner.token)
+        events: asyncio.Queue = asyncio.Queue()
+        channel = client.channel(f"billing-{uuid.uuid4().hex[:6]}")
+        channel.on_postgres_changes("*", schema="public", table="subscriptions", filter=f"org_id=eq.{owner.org_id}",
+                                    callback=events.put_nowait)
+        subscribed = asyncio.Event()
+        await channel.subscribe(lambda status, error=None: subscribed.set())
+        await asyncio.wait_for(subscribed.wait(), 30)
+        try:
+            event = _event(owner.org_id, "active")
+            payload = json.dumps(event)
+            response = await asyncio.to_thread(webhook, payload, _signed(payload))
+            assert response.json()["outcome"] == "applied"
+            change = (await asyncio.wait_for(events.get(), 30))["data"]
+            assert change["type"] == "INSERT" and change["record"]["status"] == "active"
+            assert change["record"]["plan"] == "tour"
+        finally:
+            await client.realtime.close()
+
+    asyncio.run(scenario())

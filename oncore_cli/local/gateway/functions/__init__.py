@@ -145,7 +145,7 @@ async def invoke(request: Request) -> Response:
     await runtime._refresh_secrets()
     worker = runtime.worker(function)
     try:
-        port = await worker.ready()
+        await worker.ready()
     except BootError as e:
         _log(runtime, f"[{name}] worker failed to boot: {e}")
         return _error(503, "BOOT_ERROR", "Worker failed to boot (please check logs)")
