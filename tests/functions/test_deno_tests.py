@@ -12,7 +12,7 @@ from oncore_cli.local.functions import deno_binary
 from oncore_cli.local.paths import supabase_dir
 
 
-@pytest.mark.parametrize("name", ["stripe-webhook", "send-email"])
+@pytest.mark.parametrize("name", ["stripe-webhook", "send-email", "generate-advancing-pdf"])
 def test_deno_test(name, stack, owner):
     deno = deno_binary()
     assert deno, "Deno is needed: pip install deno"
