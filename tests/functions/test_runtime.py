@@ -164,3 +164,18 @@ def test_warm_calls_reuse_the_worker(gw, stack):
     headers = {"apikey": stack.anon_key}
     pids = {httpx.get(f"{gw.url}/functions/v1/echo", headers=headers, timeout=60).json()["pid"] for _ in range(5)}
     assert len(pids) == 1
+
+
+def test_workers_end_with_the_gateway_even_when_it_is_killed(functions_gateway, functions_dir, stack):
+    import os
+    import signal
+
+    gw = functions_gateway(functions_dir)
+    pid = httpx.get(f"{gw.url}/functions/v1/echo", headers={"apikey": stack.anon_key}, timeout=60).json()["pid"]
+    gateway_pid = int(Path(f"/proc/{pid}/stat").read_text().split()[3])  # the worker's parent
+    os.kill(gateway_pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists() and \
+            Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z":
+        time.sleep(0.05)
+    assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"

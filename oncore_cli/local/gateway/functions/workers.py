@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import socket
+import sys
 from pathlib import Path
 
 from oncore_cli.local.gateway.functions.registry import Function
@@ -20,6 +21,16 @@ BOOT_TIMEOUT = 60.0   # seconds for a first boot (Deno may fetch npm packages in
 # what a worker inherits from the gateway: enough for Deno to find its cache, nothing of the gateway's own settings
 _INHERITED = ("HOME", "PATH", "TMPDIR", "DENO_DIR", "NPM_CONFIG_REGISTRY", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
               "http_proxy", "https_proxy", "no_proxy", "SSL_CERT_FILE", "DENO_CERT")
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: a gateway killed outright (SIGKILL) takes its workers with it (Linux)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class BootError(RuntimeError):
@@ -74,7 +85,8 @@ class Worker:
         try:
             self.process = await asyncio.create_subprocess_exec(
                 *args, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, env=env,
-                cwd=str(self.function.entrypoint.parent), start_new_session=True)
+                cwd=str(self.function.entrypoint.parent), start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         finally:
             os.close(log)
         loop = asyncio.get_running_loop()
