@@ -3,54 +3,27 @@ test's choosing, with its own data directory (secrets, outbox, logs)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import httpx
 import pytest
-
-from oncore_cli.local.postgres import free_port
 
 
 @pytest.fixture
-def functions_gateway(stack, stack_home, tmp_path):
+def functions_gateway(extra_gateway, tmp_path):
     """Factory: start(supabase_dir, data_dir=None, **settings) → a gateway serving supabase_dir's functions."""
-    started: list[subprocess.Popen] = []
+    count = 0
 
     def start(supabase_dir: Path, data_dir: Path | None = None, **settings) -> SimpleNamespace:
-        config = json.loads((Path(stack_home) / "local" / "gateway.json").read_text())
-        data_dir = data_dir or tmp_path / f"data-{len(started)}"
+        nonlocal count
+        data_dir = data_dir or tmp_path / f"data-{count}"
+        count += 1
         data_dir.mkdir(parents=True, exist_ok=True)
-        config.update(port=free_port(), supabase_dir=str(supabase_dir), data_dir=str(data_dir), **settings)
-        path = tmp_path / f"gateway-{len(started)}.json"
-        path.write_text(json.dumps(config))
-        os.chmod(path, 0o600)
-        log = open(tmp_path / f"gateway-{len(started)}.log", "wb")
-        proc = subprocess.Popen([sys.executable, "-m", "oncore_cli.local.gateway", "--config", str(path)],
-                                stdout=log, stderr=log, start_new_session=True)
-        started.append(proc)
-        url = f"http://127.0.0.1:{config['port']}"
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/auth/v1/health", headers={"apikey": stack.anon_key}).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, (tmp_path / f"gateway-{len(started) - 1}.log").read_text()
-            time.sleep(0.05)
-        return SimpleNamespace(url=url, port=config["port"], data_dir=data_dir,
+        gw = extra_gateway(supabase_dir=str(supabase_dir), data_dir=str(data_dir), **settings)
+        return SimpleNamespace(url=gw.url, port=gw.port, data_dir=data_dir,
                                log=lambda: (data_dir / "logs" / "functions.log").read_text(errors="replace"))
 
-    yield start
-    for proc in started:
-        proc.terminate()
-        proc.wait(timeout=30)
-
+    return start
 
 
 @pytest.fixture
@@ -62,6 +35,19 @@ def owner(stack, unique):
     session = client.auth.sign_up({"email": f"owner-{unique}@example.com", "password": "correct horse battery"}).session
     org = client.rpc("create_organization", {"name": f"Org {unique}", "slug": f"org-{unique}"}).execute().data
     return SimpleNamespace(client=client, org_id=org["id"], token=session.access_token)
+
+
+@pytest.fixture
+def session(owner, unique):
+    """An advancing session of a show at a venue with a non-Latin name, 137 guests: id, one-time code, venue."""
+    c = owner.client
+    venue = c.table("venues").insert({"org_id": owner.org_id, "name": f"Клуб Ъ {unique}", "city": "Москва",
+                                      "country": "RU", "timezone": "Europe/Moscow"}).execute().data[0]
+    show = c.table("shows").insert({"org_id": owner.org_id, "venue_id": venue["id"], "date": "2027-05-02",
+                                    "status": "confirmed"}).execute().data[0]
+    created = c.rpc("create_advancing_session", {"show_id": show["id"]}).execute().data
+    c.rpc("submit_hospitality", {"session_id": created["session_id"], "data": {"guest_count": 137}}).execute()
+    return SimpleNamespace(id=created["session_id"], code=created["access_code"], venue=venue["name"])
 
 
 @pytest.fixture

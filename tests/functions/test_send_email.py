@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -16,18 +14,6 @@ from supabase import create_client
 from supabase_functions.errors import FunctionsHttpError
 
 from oncore_cli.local import mail
-
-
-@pytest.fixture
-def session(owner, unique):
-    """An advancing session of a show at a venue whose name is not Latin: its id and one-time code."""
-    c = owner.client
-    venue = c.table("venues").insert({"org_id": owner.org_id, "name": f"Ъ Клуб {unique}", "city": "Москва",
-                                      "country": "RU", "timezone": "Europe/Moscow"}).execute().data[0]
-    show = c.table("shows").insert({"org_id": owner.org_id, "venue_id": venue["id"], "date": "2027-05-02",
-                                    "status": "confirmed"}).execute().data[0]
-    created = c.rpc("create_advancing_session", {"show_id": show["id"]}).execute().data
-    return SimpleNamespace(id=created["session_id"], code=created["access_code"], venue=venue["name"])
 
 
 def _invoke(stack, token: str, body: dict):
