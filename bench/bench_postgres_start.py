@@ -33,7 +33,7 @@ def run_cluster(tmp: Path) -> tuple[float, float, float]:
     cluster = Cluster(tmp / "postgres")
     try:
         cold = timed(lambda: (cluster.init(), cluster.start()))
-        migrate = timed(lambda: setup_database(cluster.url()))
+        migrate = timed(lambda: setup_database(cluster.admin_conninfo(), cluster.socket_conninfo()))
         cluster.stop()
         warm = timed(cluster.start)
         return cold, warm, migrate

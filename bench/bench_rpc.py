@@ -87,7 +87,7 @@ def main() -> None:
         cluster.init()
         url = cluster.start()
         try:
-            setup_database(url)
+            setup_database(cluster.admin_conninfo(), cluster.socket_conninfo())
             rpc, insert = measure(url, args.calls)
         finally:
             cluster.destroy()

@@ -37,8 +37,39 @@ def stack(stack_home: Path):
 
 @pytest.fixture(scope="session")
 def db_url(stack) -> str:
-    """Superuser URL of the test run's database (migrations applied)."""
+    """The URL oncore prints (migrations applied): the demoted `postgres`, as `supabase db push` gets on hosted."""
     return stack.db_url
+
+
+@pytest.fixture(scope="session")
+def admin_db_url(stack) -> str:
+    """The real superuser (supabase_admin) over the unix socket, for the few tests that must go past `postgres`."""
+    from oncore_cli.local.postgres import Cluster
+
+    return Cluster(Path(stack.data_dir) / "postgres").admin_conninfo()
+
+
+SUPABASE_CLI_VERSION = "2.117.0"
+
+
+@pytest.fixture(scope="session")
+def supabase_cli() -> Path:
+    """The real supabase CLI (npm package, pinned), installed once into a cache directory; its binary's path."""
+    import shutil
+    import subprocess
+
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        pytest.skip("node and npm are needed for the supabase CLI tests and are not installed")
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "oncore-tests"
+    prefix = cache / f"supabase-cli-{SUPABASE_CLI_VERSION}"
+    binary = prefix / "node_modules" / ".bin" / "supabase"
+    if not binary.is_file():
+        prefix.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run([npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "-E",
+                               f"supabase@{SUPABASE_CLI_VERSION}"], capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0 and binary.is_file(), f"npm install supabase failed:\n{done.stdout}{done.stderr}"
+    return binary
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ dedicated system user when user namespaces are unavailable.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -16,8 +17,27 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-SUPERUSER = "postgres"
-SUPERUSER_PASSWORD = "postgres"  # the supabase CLI's well-known local password; the server binds 127.0.0.1 only
+# As on hosted Supabase: the real superuser is `supabase_admin`, with a random password per cluster, reachable over
+# the owner-only unix socket only; what users, tools and migrations get is `postgres`, a demoted role (no
+# superuser) with the supabase CLI's well-known local password.
+SUPERUSER = "supabase_admin"
+POSTGRES_USER = "postgres"
+POSTGRES_PASSWORD = "postgres"
+SUPERUSER_PASSWORD_FILE = "oncore_superuser.pw"  # inside the data directory: gone with it
+LOCALE = "C.UTF-8"  # hosted Supabase's lc_collate / lc_ctype
+
+# Client authentication: the superuser never over TCP, and with its password on the socket; other roles over the
+# socket (owner-only, so only the stack's own OS user reaches it) without one.
+PG_HBA = """\
+# TYPE  DATABASE     USER            ADDRESS        METHOD
+local   all          supabase_admin                 scram-sha-256
+local   all          all                            trust
+local   replication  all                            trust
+host    all          supabase_admin  all            reject
+host    replication  supabase_admin  all            reject
+host    all          all             127.0.0.1/32   scram-sha-256
+host    replication  all             127.0.0.1/32   scram-sha-256
+"""
 _REQUIRED = ("initdb", "pg_ctl", "postgres")
 
 # Settings for a development / CI server: logical WAL for realtime, little memory, quick shutdown.
@@ -232,14 +252,26 @@ class Cluster:
         lines = self._pidfile()
         return int(lines[3]) if lines and len(lines) > 3 and lines[3].strip().isdigit() else None
 
-    def url(self, user: str = SUPERUSER, password: str | None = SUPERUSER_PASSWORD, database: str = "postgres") -> str:
-        """A TCP connection URL (what users and tools outside the stack use)."""
-        auth = f"{user}:{password}" if password else user
-        return f"postgresql://{auth}@127.0.0.1:{self.port}/{database}"
+    @property
+    def legacy(self) -> bool:
+        """A cluster made by an older oncore: `postgres` is its superuser and its locale is C."""
+        return self.initialized and not (self.data_dir / SUPERUSER_PASSWORD_FILE).is_file()
 
-    def socket_conninfo(self, user: str = SUPERUSER, database: str = "postgres") -> str:
-        """A unix-socket conninfo (trust auth, owner-only socket): used by the gateway and the stack."""
+    def url(self, user: str = POSTGRES_USER, password: str | None = POSTGRES_PASSWORD,
+            database: str = "postgres") -> str:
+        """A TCP connection URL (what users and tools outside the stack use). It says `sslmode=disable`: the server
+        speaks no TLS on loopback, and the supabase CLI would otherwise insist on TLS on any port but 54322."""
+        auth = f"{user}:{password}" if password else user
+        return f"postgresql://{auth}@127.0.0.1:{self.port}/{database}?sslmode=disable"
+
+    def socket_conninfo(self, user: str = POSTGRES_USER, database: str = "postgres") -> str:
+        """A unix-socket conninfo (owner-only socket, no password): the gateway's roles and migrations."""
         return f"host={self.socket_dir} port={self.port} user={user} dbname={database}"
+
+    def admin_conninfo(self, database: str = "postgres") -> str:
+        """The superuser over the unix socket, with the cluster's own password: the stack's bootstrap only."""
+        password = (self.data_dir / SUPERUSER_PASSWORD_FILE).read_text().strip()
+        return f"{self.socket_conninfo(SUPERUSER, database)} password={password}"
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def init(self) -> None:
@@ -251,13 +283,17 @@ class Cluster:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.chmod(0o700)
         self.runner.chown(self.data_dir)
+        password = secrets.token_urlsafe(32)
         pwfile = self.data_dir.parent / ".pwfile"
-        pwfile.write_text(SUPERUSER_PASSWORD + "\n")
-        pwfile.chmod(0o644 if self.runner.user else 0o600)
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(password + "\n")
+        if self.runner.user:
+            os.chown(pwfile, *self.runner.user)
         try:
             res = self.runner.run(
-                [self.bins["initdb"], "-D", str(self.data_dir), "-U", SUPERUSER, "-E", "UTF8", "--locale=C",
-                 "--no-sync", "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"],
+                [self.bins["initdb"], "-D", str(self.data_dir), "-U", SUPERUSER, "-E", "UTF8", f"--locale={LOCALE}",
+                 "--no-sync", "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"],
                 capture_output=True, text=True,
             )
         finally:
@@ -269,6 +305,11 @@ class Cluster:
             conf.write("\n# oncore local stack\n")
             for key, value in SERVER_SETTINGS.items():
                 conf.write(f"{key} = {value}\n")
+        (self.data_dir / "pg_hba.conf").write_text(PG_HBA)
+        fd = os.open(self.data_dir / SUPERUSER_PASSWORD_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(password + "\n")
+        self.runner.chown(self.data_dir)
 
     def _clear_stale_pidfile(self) -> None:
         """After a crash or kill -9 the pid file outlives the server; a reused pid must not block start."""

@@ -185,11 +185,16 @@ class LocalStack:
         return StackStatus(pg, gw, info)
 
     def start(self, port: int | None = DEFAULT_PORT, db_port: int | None = DEFAULT_DB_PORT,
-              timeout: float = 30.0, on_step=None, rate_limits: dict | None = None) -> tuple[StackInfo, bool]:
+              timeout: float = 30.0, on_step=None, on_warning=None,
+              rate_limits: dict | None = None) -> tuple[StackInfo, bool]:
         """Start what is not running; returns (info, started) where started is False for a no-op. `rate_limits`
-        overrides supabase/config.toml's auth limits for this gateway (names as in gateway/auth/limits.py)."""
+        overrides supabase/config.toml's auth limits for this gateway (names as in gateway/auth/limits.py);
+        `on_warning` receives what the migration check finds (stderr by default)."""
         step = on_step or (lambda message: None)
         with self._lock():
+            if self.cluster.legacy:
+                raise StackError("this local database was made by an older oncore (locale C, `postgres` a superuser): "
+                                 "run `oncore local reset` to recreate it as hosted Supabase has it")
             current = self.status()
             if current.running and current.info:
                 return current.info, False
@@ -212,7 +217,7 @@ class LocalStack:
                     raise StackError(str(e)) from e
             try:
                 gateway_pid, gw_port = self._migrate_and_serve(fresh, pg_restarted, state, keys, port, timeout, step,
-                                                           rate_limits)
+                                                           rate_limits, on_warning)
             except BaseException:
                 if pg_restarted:  # leave nothing running behind a failed start (a port clash, a bad migration)
                     self.cluster.stop()
@@ -225,14 +230,14 @@ class LocalStack:
             return info, True
 
     def _migrate_and_serve(self, fresh: bool, pg_restarted: bool, state: dict, keys: dict, port: int | None,
-                           timeout: float, step, rate_limits: dict | None) -> tuple[int, int]:
+                           timeout: float, step, rate_limits: dict | None, on_warning=None) -> tuple[int, int]:
         """Migrations, then the gateway (started anew when PostgreSQL was, or when it does not answer)."""
         step("Applying migrations")
-        from oncore_cli.local.migrate import MigrationError, seed, setup_database
+        from oncore_cli.local.migrate import MigrationError, seed, setup_database, warn_stderr
 
         conninfo = self.cluster.socket_conninfo()
         try:
-            setup_database(conninfo)
+            setup_database(self.cluster.admin_conninfo(), conninfo, on_warning=on_warning or warn_stderr)
             if fresh:
                 import psycopg
 

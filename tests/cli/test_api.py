@@ -44,3 +44,14 @@ def test_errors_keep_the_body_and_exit_with_the_mapped_code(oncore, user):
 def test_api_needs_a_login(oncore, stack):
     env = {"ONCORE_URL": stack.api_url, "ONCORE_ANON_KEY": stack.anon_key}
     one_line_error(oncore("api", "GET", "/rest/v1/shows", env=env), 4, "not logged in")
+
+
+def test_a_write_without_filter_prints_the_refusal_and_exits_non_zero(oncore, venue):
+    result = oncore("api", "DELETE", "/rest/v1/venues")
+    assert result.exit_code == 2, result
+    assert json.loads(result.stdout)["code"] == "21000"
+    assert result.stderr.strip().splitlines() == ["oncore: DELETE requires a WHERE clause (HTTP 400)"]
+    patched = oncore("api", "PATCH", "/rest/v1/venues", "-f", "notes=x")
+    assert patched.exit_code == 2 and json.loads(patched.stdout)["message"] == "UPDATE requires a WHERE clause"
+    still = oncore("api", "GET", f"/rest/v1/venues?select=name,notes&id=eq.{venue['id']}")
+    assert json.loads(still.stdout) == [{"name": venue["name"], "notes": venue.get("notes")}]

@@ -50,3 +50,14 @@ def test_ambiguous_prefix_lists_candidates(oncore, org, unique):
     assert "and 7 more" in result.stderr
     first = ids[0]
     assert oncore("venues", "show", first[:8], "--json").json["id"] == first
+
+
+def test_city_filter_folds_case_beyond_ascii(oncore, org):
+    """The database's C.UTF-8 locale (hosted Supabase's) lower-cases Ł, Ö and Ã, so ilike matches them."""
+    for name, city in (("Klub Wiatrak", "Łódź"), ("E-Werk", "Köln"), ("Audio Club", "São Paulo")):
+        assert oncore("venues", "create", name, "--city", city, "--json").exit_code == 0
+    for query, expected in (("łódź", ["Klub Wiatrak"]), ("ŁÓDŹ", ["Klub Wiatrak"]), ("KÖLN", ["E-Werk"]),
+                            ("são", ["Audio Club"]), ("SÃO PAULO", ["Audio Club"])):
+        result = oncore("venues", "list", "--city", query, "--json")
+        assert result.exit_code == 0, result
+        assert [v["name"] for v in result.json] == expected, query

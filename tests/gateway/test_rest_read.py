@@ -236,3 +236,25 @@ def test_embedded_filter_by_alias_or_table_name(world):
         rows = (world.ca.table("shows").select("title,v:venues!inner(city)").eq("org_id", world.org_a["id"])
                 .eq(key, "Berlin").order("date").execute().data)
         assert titles(rows) == ["Alpha", "Beta"], key
+
+
+def test_ilike_and_lower_fold_case_beyond_ascii(stack, unique):
+    """C.UTF-8, as hosted: `ilike` and `lower()` know Ł, Ö and Ã (under the C locale they matched nothing)."""
+    from test_rest_support import client_for, make_org, make_user
+
+    client = client_for(stack, make_user(stack, unique))
+    org = make_org(client, unique, "utf8")
+    client.table("venues").insert([{"org_id": org["id"], "name": n, "city": c} for n, c in
+                                   (("Wiatrak", "Łódź"), ("E-Werk", "Köln"), ("Audio", "São Paulo"))]).execute()
+
+    def cities(column: str, pattern: str) -> list[str]:
+        rows = client.table("venues").select("city").eq("org_id", org["id"]).ilike(column, pattern).execute().data
+        return [r["city"] for r in rows]
+
+    assert cities("city", "%ŁÓDŹ%") == ["Łódź"] and cities("city", "łódź") == ["Łódź"]
+    assert cities("city", "köln") == ["Köln"] and cities("city", "SÃO%") == ["São Paulo"]
+    import psycopg
+
+    with psycopg.connect(stack.db_url) as conn:
+        assert conn.execute("select lower('ŁÓDŹ'), upper('köln'), lower('SÃO PAULO')").fetchone() == (
+            "łódź", "KÖLN", "são paulo")

@@ -81,8 +81,8 @@ def test_nul_byte_in_a_role_claim_does_not_become_another_role(rest, stack):
     assert "code" in response.json()
 
 
-@pytest.mark.parametrize("role", ["postgres", "supabase_auth_admin", "supabase_storage_admin", "pg_read_all_data",
-                                  "pg_write_server_files"])
+@pytest.mark.parametrize("role", ["postgres", "supabase_admin", "supabase_auth_admin", "supabase_storage_admin",
+                                  "pg_read_all_data", "pg_write_server_files"])
 def test_signed_token_with_a_privileged_role_cannot_switch_to_it(rest, stack, role):
     """`authenticator` is a member of anon, authenticated and service_role only."""
     response = rest.get("/shows", params={"limit": "1"}, headers=rest_headers(stack, _token(stack, role)))
@@ -90,7 +90,7 @@ def test_signed_token_with_a_privileged_role_cannot_switch_to_it(rest, stack, ro
     assert body["message"] == f'permission denied to set role "{role}"'
 
 
-@pytest.mark.parametrize("role", ["supabase_admin", "no_such_role_at_all"])
+@pytest.mark.parametrize("role", ["no_such_role_at_all", "supabase_superuser"])
 def test_signed_token_with_an_unknown_role_is_401(rest, stack, role):
     response = rest.get("/shows", params={"limit": "1"}, headers=rest_headers(stack, _token(stack, role)))
     assert_postgrest_error(response, 401, "22023")

@@ -119,3 +119,18 @@ def test_busy_port_is_a_clear_error(local):
         busy = s.getsockname()[1]
         with pytest.raises(StackError, match=f"port {busy} is in use"):
             local.start(port=busy, db_port=0)
+
+
+def test_a_cluster_made_by_an_older_oncore_says_to_reset(tmp_path_factory):
+    """Clusters from before C.UTF-8 and the demoted postgres (no superuser password file) are not reused."""
+    from oncore_cli.local.postgres import Cluster
+    from oncore_cli.local.stack import StackError
+
+    home = tmp_path_factory.mktemp("old")
+    cluster = Cluster(home / "local" / "postgres")
+    cluster.init()
+    (cluster.data_dir / "oncore_superuser.pw").unlink()  # what an older oncore's initdb left
+    with pytest.raises(StackError, match=r"older oncore .* run `oncore local reset`") as err:
+        LocalStack(home).start(port=0, db_port=0)
+    assert "\n" not in str(err.value)
+    assert cluster.running_pid() is None

@@ -189,6 +189,15 @@ def test_js_single_and_maybe_single(rest_report):
     assert none["details"] == "The result contains 0 rows"
 
 
+def test_js_write_without_filter_is_refused_and_writes_nothing(rest_report):
+    for key, command in (("unfilteredDelete", "DELETE"), ("unfilteredUpdate", "UPDATE")):
+        shape = rest_report[key]
+        assert (shape["status"], shape["code"], shape["message"]) == (400, "21000", f"{command} requires a WHERE clause")
+        assert shape["keys"] == ERROR_KEYS and shape["data"] is None
+    after = rest_report["afterUnfiltered"]
+    assert [v["name"] for v in after] == rest_report["left"]["names"] and {v["notes"] for v in after} == {None}
+
+
 def test_js_update_and_delete(rest_report):
     assert rest_report["plainUpdate"] == {"status": 204, "data": None}
     assert rest_report["updated"] == {"name": "Huxleys", "city": "Berlin-Kreuzberg", "capacity": 1500}

@@ -77,6 +77,12 @@ run(async () => {
   const left = await owner.from('venues').select('name', { count: 'exact' }).eq('org_id', org.id).order('name')
   ok('venues left', left)
 
+  // A write with no filter is refused (safeupdate on hosted): 400 21000, nothing written.
+  const unfilteredDelete = await venuesTable().delete()
+  const unfilteredUpdate = await venuesTable().update({ notes: 'everywhere' }).select()
+  const afterUnfiltered = ok('venues after unfiltered writes', await venuesTable().select('name, notes')
+    .eq('org_id', org.id).order('name'))
+
   // RLS: the outsider sees neither the owner's organization nor its venues, and cannot write into it.
   const foreignOrg = ok('foreign org', await outsider.from('organizations').select('id, name').eq('id', org.id))
   const foreignVenues = await outsider.from('venues').select('id', { count: 'exact' }).eq('org_id', org.id)
@@ -120,6 +126,9 @@ run(async () => {
     confirmed,
     deleted,
     plainDelete: { status: plainDelete.status, data: plainDelete.data },
+    unfilteredDelete: errorShape(unfilteredDelete),
+    unfilteredUpdate: errorShape(unfilteredUpdate),
+    afterUnfiltered,
     left: { count: left.count, names: left.data.map((v) => v.name) },
     foreignOrg,
     foreignVenues: { count: foreignVenues.count, data: foreignVenues.data },

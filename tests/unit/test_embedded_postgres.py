@@ -41,16 +41,22 @@ def test_cluster_lifecycle_and_stale_pid_recovery(tmp_path_factory, monkeypatch,
     try:
         cluster.init()
         url = cluster.start()
-        with psycopg.connect(url) as conn:  # password auth over TCP
-            assert conn.execute("select current_user").fetchone() == ("postgres",)
-        with psycopg.connect(cluster.socket_conninfo()) as conn:  # trust over the owner-only socket
+        with psycopg.connect(cluster.admin_conninfo()) as conn:  # the superuser: its password, the socket
+            assert conn.execute("select current_user, rolsuper from pg_roles where rolname = current_user"
+                                ).fetchone() == ("supabase_admin", True)
             assert conn.execute("show wal_level").fetchone() == ("logical",)
+            assert conn.execute("select datcollate, datctype from pg_database where datname = 'postgres'"
+                                ).fetchone() == ("C.UTF-8", "C.UTF-8")
+            assert conn.execute("select lower('ŁÓDŹ KÖLN SÃO')").fetchone() == ("łódź köln são",)
+        with pytest.raises(psycopg.OperationalError):  # ... and never over TCP, whatever the password
+            password = (cluster.data_dir / "oncore_superuser.pw").read_text().strip()
+            psycopg.connect(cluster.url("supabase_admin", password), connect_timeout=5).close()
         # The bootstrap and every migration run on these binaries too (the wheel has no pgcrypto, for one).
-        applied = setup_database(cluster.socket_conninfo())
+        applied = setup_database(cluster.admin_conninfo(), cluster.socket_conninfo())
         assert [m.version for m in applied] == [m.version for m in list_migrations()]
-        if os.geteuid() == 0:
-            with psycopg.connect(url) as conn:
-                assert conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone() == (True,)
+        with psycopg.connect(url) as conn:  # password auth over TCP: the demoted postgres
+            assert conn.execute("select current_user, rolsuper from pg_roles where rolname = current_user"
+                                ).fetchone() == ("postgres", False)
         pid = cluster.running_pid()
         os.kill(pid, signal.SIGKILL)
         for _ in range(100):

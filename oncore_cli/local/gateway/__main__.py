@@ -15,9 +15,12 @@ LOG_CONFIG = {
         "access": {"()": "uvicorn.logging.AccessFormatter", "use_colors": False,
                    "fmt": '%(asctime)s %(client_addr)s "%(request_line)s" %(status_code)s'},
     },
+    "filters": {"redact": {"()": "oncore_cli.local.gateway.logs.RedactSecrets"}},
     "handlers": {
-        "default": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"},
-        "access": {"class": "logging.StreamHandler", "formatter": "access", "stream": "ext://sys.stdout"},
+        "default": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr",
+                    "filters": ["redact"]},
+        "access": {"class": "logging.StreamHandler", "formatter": "access", "stream": "ext://sys.stdout",
+                   "filters": ["redact"]},
     },
     "loggers": {
         "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},

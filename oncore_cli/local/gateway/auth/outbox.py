@@ -63,8 +63,8 @@ async def prepare(request: Request, conn, user: dict[str, Any], kind: str, to: s
     async with conn.cursor() as cur:
         await cur.execute("delete from auth.one_time_tokens where user_id = %s and token_type = %s",
                           (user["id"], ott_type))
-        await cur.execute("insert into auth.one_time_tokens (user_id, token_type, token_hash, relates_to) "
-                          "values (%s, %s, %s, %s)", (user["id"], ott_type, hashed, to.lower()))
+        await cur.execute("insert into auth.one_time_tokens (id, user_id, token_type, token_hash, relates_to) "
+                          "values (gen_random_uuid(), %s, %s, %s, %s)", (user["id"], ott_type, hashed, to.lower()))
     return {"otp": otp, "hashed_token": hashed, "action_link": link, "redirect_to": redirect_to}
 
 

@@ -62,9 +62,11 @@ async def insert_user(conn, *, user_id: uuid.UUID, email: str | None, phone: str
         await cur.execute(
             """insert into auth.users (instance_id, id, aud, role, email, phone, encrypted_password,
                  email_confirmed_at, phone_confirmed_at, raw_app_meta_data, raw_user_meta_data, is_anonymous,
-                 banned_until, confirmation_token, recovery_token, email_change_token_new, email_change)
+                 banned_until, confirmation_token, recovery_token, email_change_token_new, email_change,
+                 created_at, updated_at)
                values (%s, %s, 'authenticated', %s, %s, %s, %s,
-                 case when %s then now() end, case when %s then now() end, %s, %s, %s, %s, '', '', '', '')
+                 case when %s then now() end, case when %s then now() end, %s, %s, %s, %s, '', '', '', '',
+                 now(), now())
                returning *""",
             (NIL_UUID, user_id, role, email, phone, encrypted_password, email_confirmed, phone_confirmed,
              Jsonb(app_metadata), Jsonb(user_metadata), is_anonymous, banned_until))
@@ -103,8 +105,9 @@ async def upsert_email_identity(conn, user_id: uuid.UUID, email: str, verified: 
     data = {"sub": str(user_id), "email": email, "email_verified": verified, "phone_verified": False}
     async with conn.cursor() as cur:
         await cur.execute(
-            """insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at)
-               values (%s, %s, %s, 'email', now())
+            """insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at,
+                 created_at, updated_at)
+               values (%s, %s, %s, 'email', now(), now(), now())
                on conflict (provider_id, provider) do update
                  set identity_data = auth.identities.identity_data || excluded.identity_data, updated_at = now()""",
             (str(user_id), user_id, Jsonb(data)))
@@ -112,20 +115,32 @@ async def upsert_email_identity(conn, user_id: uuid.UUID, email: str, verified: 
 
 # -- sessions and refresh tokens -------------------------------------------------------------------------------------
 
+# A session's `amr` claim, from its rows in auth.mfa_amr_claims (GoTrue keeps it there, not on the session)
+_SESSION = """select s.*, coalesce((
+      select jsonb_agg(jsonb_build_object('method', c.authentication_method,
+                                          'timestamp', extract(epoch from c.updated_at)::bigint) order by c.updated_at)
+      from auth.mfa_amr_claims c where c.session_id = s.id), '[]') as amr
+    from auth.sessions s where s.id = %s"""
+
+
 async def get_session(conn, session_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any] | None:
     async with cursor(conn) as cur:
-        await cur.execute("select * from auth.sessions where id = %s" + (" for update" if lock else ""),
-                          (session_id,))
+        await cur.execute(_SESSION + (" for update of s" if lock else ""), (session_id,))
         return await cur.fetchone()
 
 
-async def create_session(conn, user_id: uuid.UUID, amr: list[dict], user_agent: str | None,
+async def create_session(conn, user_id: uuid.UUID, method: str, user_agent: str | None,
                          ip: str | None) -> dict[str, Any]:
+    """A session (aal1) and its one `amr` claim, in the caller's transaction."""
+    session_id = uuid.uuid4()
     async with cursor(conn) as cur:
         await cur.execute(
-            """insert into auth.sessions (id, user_id, aal, amr, user_agent, ip)
-               values (%s, %s, 'aal1', %s, %s, %s) returning *""",
-            (uuid.uuid4(), user_id, Jsonb(amr), user_agent, ip))
+            """insert into auth.sessions (id, user_id, created_at, updated_at, aal, user_agent, ip)
+               values (%s, %s, now(), now(), 'aal1', %s, %s)""", (session_id, user_id, user_agent, ip))
+        await cur.execute(
+            """insert into auth.mfa_amr_claims (id, session_id, created_at, updated_at, authentication_method)
+               values (gen_random_uuid(), %s, now(), now(), %s)""", (session_id, method))
+        await cur.execute(_SESSION, (session_id,))
         return await cur.fetchone()
 
 
@@ -133,8 +148,9 @@ async def insert_refresh_token(conn, user_id: uuid.UUID | str, session_id: uuid.
                                parent: str | None = None) -> dict[str, Any]:
     async with cursor(conn) as cur:
         await cur.execute(
-            """insert into auth.refresh_tokens (instance_id, token, user_id, revoked, parent, session_id)
-               values (%s, %s, %s, false, %s, %s) returning *""",
+            """insert into auth.refresh_tokens (instance_id, token, user_id, revoked, parent, session_id,
+                 created_at, updated_at)
+               values (%s, %s, %s, false, %s, %s, now(), now()) returning *""",
             (NIL_UUID, secure_alphanumeric(12), str(user_id), parent, session_id))
         return await cur.fetchone()
 

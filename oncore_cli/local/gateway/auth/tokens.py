@@ -52,10 +52,9 @@ async def session_response(request: Request, conn, user: dict[str, Any], session
 
 async def sign_in(request: Request, conn, user: dict[str, Any], method: str) -> dict[str, Any]:
     """Start a session for `user` (authenticated by `method`: password, otp, anonymous, ...) → Session JSON."""
-    amr = [{"method": method, "timestamp": int(time.time())}]
     client = request.client.host if request.client else None
     async with conn.transaction():
-        session = await store.create_session(conn, user["id"], amr, request.headers.get("user-agent"), client)
+        session = await store.create_session(conn, user["id"], method, request.headers.get("user-agent"), client)
         token = await store.insert_refresh_token(conn, user["id"], session["id"])
         user = await store.update_user(conn, user["id"], last_sign_in_at=store.now())
         return await session_response(request, conn, user, session, token["token"])

@@ -13,7 +13,7 @@ from typing import Any
 from psycopg import sql
 
 from oncore_cli.local.gateway.rest import operators
-from oncore_cli.local.gateway.rest.errors import (PostgRESTError, column_not_found, no_relationship,
+from oncore_cli.local.gateway.rest.errors import (PostgRESTError, column_not_found, no_relationship, where_required,
                                                   table_not_found, undefined_column)
 from oncore_cli.local.gateway.rest.query import (Column, Condition, Embed, Filter, Level, LogicTree, OrderTerm,
                                                  ReadQuery, SelectItem, Star)
@@ -443,13 +443,14 @@ def build_update(cache: SchemaCache, schema: str, table_name: str, query: ReadQu
             raise column_not_found(name, table.name)
     source = b.table_source(table)
     where = _root_conditions(b, source, query)
+    if not where:
+        raise where_required("UPDATE")
     sets = [sql.SQL("{} = _r.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in m.columns]
     cte = sql.SQL("UPDATE {target} SET {sets} FROM jsonb_populate_record(NULL::{schema}.{table}, {payload}::jsonb) "
-                  "AS _r {where} {returning}").format(
+                  "AS _r WHERE {where} {returning}").format(
         target=source.from_sql, sets=sql.SQL(", ").join(sets), schema=sql.Identifier(table.schema),
         table=sql.Identifier(table.name), payload=b.param(json.dumps(m.payload)),
-        where=sql.SQL("WHERE {}").format(sql.SQL(" AND ").join(where)) if where else sql.SQL(""),
-        returning=_returning(source.alias, m, False))
+        where=sql.SQL(" AND ").join(where), returning=_returning(source.alias, m, False))
     return Statement(_mutation_output(b, table, query, m, cte, False), b.params)
 
 
@@ -458,9 +459,10 @@ def build_delete(cache: SchemaCache, schema: str, table_name: str, query: ReadQu
     table = b.table(table_name)
     source = b.table_source(table)
     where = _root_conditions(b, source, query)
-    cte = sql.SQL("DELETE FROM {target} {where} {returning}").format(
-        target=source.from_sql,
-        where=sql.SQL("WHERE {}").format(sql.SQL(" AND ").join(where)) if where else sql.SQL(""),
+    if not where:
+        raise where_required("DELETE")
+    cte = sql.SQL("DELETE FROM {target} WHERE {where} {returning}").format(
+        target=source.from_sql, where=sql.SQL(" AND ").join(where),
         returning=_returning(source.alias, m, False))
     return Statement(_mutation_output(b, table, query, m, cte, False), b.params)
 

@@ -80,6 +80,12 @@ def undefined_column(table: str, column: str) -> PostgRESTError:
     return PostgRESTError(400, "42703", f"column {table}.{column} does not exist")
 
 
+def where_required(command: str) -> PostgRESTError:
+    # What the safeupdate extension (preloaded for API requests on hosted Supabase) raises for an UPDATE or
+    # DELETE with no WHERE clause, with the status PostgREST gives it.
+    return PostgRESTError(400, "21000", f"{command} requires a WHERE clause")
+
+
 # -- JWT (PGRST3xx) -----------------------------------------------------------------------------------------
 def jwt_error(reason: str, claims: bool = False) -> PostgRESTError:
     description = reason.replace('"', "'")
