@@ -48,11 +48,11 @@ class Runtime:
 
     def env(self) -> dict[str, str]:
         c = self.config
-        from oncore_cli.local.postgres import SUPERUSER, SUPERUSER_PASSWORD
+        from oncore_cli.local.postgres import POSTGRES_PASSWORD, POSTGRES_USER
 
         return {**self._secrets, "SUPABASE_URL": c.api_url, "SUPABASE_ANON_KEY": c.anon_key,
                 "SUPABASE_SERVICE_ROLE_KEY": c.service_role_key,
-                "SUPABASE_DB_URL": f"postgresql://{SUPERUSER}:{SUPERUSER_PASSWORD}@127.0.0.1:{c.db_port}/postgres",
+                "SUPABASE_DB_URL": f"postgresql://{POSTGRES_USER}:{POSTGRES_PASSWORD}@127.0.0.1:{c.db_port}/postgres",
                 # the local outbox, for functions that send mail (send-email); hosted projects have none
                 "ONCORE_OUTBOX_DIR": str(Path(c.data_dir) / "mail")}
 
