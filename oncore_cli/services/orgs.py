@@ -83,8 +83,7 @@ class OrganizationService:
 
     def mail_invitation(self, org: Organization, email: str) -> dict:
         """Mail the invitee how to join, through the send-email edge function (admins; rate-limited per org)."""
-        return self.api.call("POST", "/functions/v1/send-email",
-                             json={"template": "org_invitation", "org_id": org.id, "to": email})
+        return self.api.invoke("send-email", {"template": "org_invitation", "org_id": org.id, "to": email})
 
     def pending(self, org: Organization) -> list[Invitation]:
         """The organization's invitations not yet accepted (visible to its admins; empty for anyone else)."""

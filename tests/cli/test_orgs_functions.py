@@ -55,3 +55,25 @@ def test_members_add_mails_the_invitation_through_send_email(oncore, org, stack_
     quiet = f"quiet-{unique}@example.com"
     assert oncore("members", "add", quiet, "--no-mail").exit_code == 0
     assert mail.list_messages(Path(stack_home) / "local", to=quiet) == []
+
+
+
+def test_invoke_errors_are_typed(stack, tmp_path, unique):
+    """What the CLI gets when a function is missing (a hosted project without it deployed) or refuses the input."""
+    import pytest
+    from supabase import create_client
+
+    from oncore_cli.core.client import Api
+    from oncore_cli.core.config import Settings
+    from oncore_cli.core.credentials import CredentialStore
+    from oncore_cli.core.errors import NotFoundError, UsageError
+
+    token = create_client(stack.api_url, stack.anon_key).auth.sign_up(
+        {"email": f"inv-{unique}@example.com", "password": "correct horse battery"}).session.access_token
+    settings = Settings(profile="t", url=stack.api_url, anon_key=stack.anon_key, org=None, access_token=token,
+                        service_role_key=None)
+    api = Api(settings, CredentialStore(tmp_path))
+    with pytest.raises(NotFoundError, match="function nope: Function not found"):
+        api.invoke("nope", {})
+    with pytest.raises(UsageError, match="template"):
+        api.invoke("send-email", {"to": "a@example.com"})
