@@ -54,8 +54,10 @@ def test_ambiguous_prefix_lists_candidates(oncore, org, unique):
 
 def test_city_filter_folds_case_beyond_ascii(oncore, org):
     """The database's C.UTF-8 locale (hosted Supabase's) lower-cases Ł, Ö and Ã, so ilike matches them."""
-    for name, city in (("Klub Wiatrak", "Łódź"), ("E-Werk", "Köln"), ("Audio Club", "São Paulo")):
-        assert oncore("venues", "create", name, "--city", city, "--json").exit_code == 0
+    for name, city, zone in (("Klub Wiatrak", "Łódź", "Europe/Warsaw"), ("E-Werk", "Köln", "Europe/Berlin"),
+                             ("Audio Club", "São Paulo", "America/Sao_Paulo")):
+        created = oncore("venues", "create", name, "--city", city, "--timezone", zone, "--json")
+        assert created.exit_code == 0, created
     for query, expected in (("łódź", ["Klub Wiatrak"]), ("ŁÓDŹ", ["Klub Wiatrak"]), ("KÖLN", ["E-Werk"]),
                             ("são", ["Audio Club"]), ("SÃO PAULO", ["Audio Club"])):
         result = oncore("venues", "list", "--city", query, "--json")
