@@ -3,7 +3,7 @@
 
 _oncore_subcommands() {
     case "$1" in
-        "") echo "signup login logout whoami auth profiles orgs members venues shows tail local api completion" ;;
+        "") echo "signup login logout whoami auth profiles orgs members venues shows import db seed tail local api completion" ;;
         "signup") echo "" ;;
         "login") echo "" ;;
         "logout") echo "" ;;
@@ -42,6 +42,13 @@ _oncore_subcommands() {
         "shows update") echo "" ;;
         "shows delete") echo "" ;;
         "shows export") echo "" ;;
+        "import") echo "shows venues" ;;
+        "import shows") echo "" ;;
+        "import venues") echo "" ;;
+        "db") echo "push status" ;;
+        "db push") echo "" ;;
+        "db status") echo "" ;;
+        "seed") echo "" ;;
         "tail") echo "" ;;
         "local") echo "start stop status reset logs mail secrets" ;;
         "local start") echo "" ;;
@@ -100,6 +107,13 @@ _oncore_options() {
         "shows update") echo "--capacity --curfew --currency --date --doors --external-ref --help --json --load-in --notes --org --promoter-email --set-time --status --timezone --title --tz --venue -d" ;;
         "shows delete") echo "--help --org --yes -y" ;;
         "shows export") echo "--format --from --help --org --output --status --to --venue -O -f -o" ;;
+        "import") echo "--help" ;;
+        "import shows") echo "--batch-size --date-format --db-url --dry-run --format --help --json --map --org -f -m" ;;
+        "import venues") echo "--batch-size --db-url --dry-run --format --help --json --map --org -f -m" ;;
+        "db") echo "--help" ;;
+        "db push") echo "--db-url --dry-run --help --json --workdir" ;;
+        "db status") echo "--db-url --help --json --workdir" ;;
+        "seed") echo "--help --json --reset --yes -y" ;;
         "tail") echo "--help --json --org --session --show --since" ;;
         "local") echo "--help" ;;
         "local start") echo "--db-port --demo --env --help --json --port" ;;
@@ -163,6 +177,12 @@ _oncore_values() {
         "shows export|--status") echo "hold confirmed cancelled" ;;
         "shows export|--venue") echo "@venues" ;;
         "shows export|--org") echo "@orgs" ;;
+        "import shows|--format") echo "table tsv csv json ndjson" ;;
+        "import shows|-f") echo "table tsv csv json ndjson" ;;
+        "import shows|--org") echo "@orgs" ;;
+        "import venues|--format") echo "table tsv csv json ndjson" ;;
+        "import venues|-f") echo "table tsv csv json ndjson" ;;
+        "import venues|--org") echo "@orgs" ;;
         "tail|--org") echo "@orgs" ;;
         "local logs|--service") echo "gateway postgres all" ;;
         "local logs|-s") echo "gateway postgres all" ;;

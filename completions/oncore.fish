@@ -16,7 +16,7 @@ end
 function __oncore_subcommands
     switch "$argv[1]"
         case ''
-            printf '%s\n' signup login logout whoami auth profiles orgs members venues shows tail local api completion
+            printf '%s\n' signup login logout whoami auth profiles orgs members venues shows import db seed tail local api completion
         case 'signup'
         case 'login'
         case 'logout'
@@ -61,6 +61,15 @@ function __oncore_subcommands
         case 'shows update'
         case 'shows delete'
         case 'shows export'
+        case 'import'
+            printf '%s\n' shows venues
+        case 'import shows'
+        case 'import venues'
+        case 'db'
+            printf '%s\n' push status
+        case 'db push'
+        case 'db status'
+        case 'seed'
         case 'tail'
         case 'local'
             printf '%s\n' start stop status reset logs mail secrets
@@ -81,7 +90,7 @@ function __oncore_subcommands
 end
 
 complete -c oncore -f
-complete -c oncore -n "test (__oncore_path) = ''" -a 'signup login logout whoami auth profiles orgs members venues shows tail local api completion'
+complete -c oncore -n "test (__oncore_path) = ''" -a 'signup login logout whoami auth profiles orgs members venues shows import db seed tail local api completion'
 complete -c oncore -n "test (__oncore_path) = ''" -l help
 complete -c oncore -n "test (__oncore_path) = ''" -l json
 complete -c oncore -n "test (__oncore_path) = ''" -l profile -x -a '(oncore completion --values profiles 2>/dev/null)'
@@ -286,6 +295,45 @@ complete -c oncore -n "test (__oncore_path) = 'shows export'" -l venue -x -a '(o
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s O
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s f -x -a 'csv json ics'
 complete -c oncore -n "test (__oncore_path) = 'shows export'" -s o -x -a 'csv json ics'
+complete -c oncore -n "test (__oncore_path) = 'import'" -a 'shows venues'
+complete -c oncore -n "test (__oncore_path) = 'import'" -l help
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l batch-size
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l date-format
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l db-url
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l dry-run
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l format -x -a 'table tsv csv json ndjson'
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l help
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l json
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l map
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -s f -x -a 'table tsv csv json ndjson'
+complete -c oncore -n "test (__oncore_path) = 'import shows'" -s m
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -l batch-size
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -l db-url
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -l dry-run
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -l format -x -a 'table tsv csv json ndjson'
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -l help
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -l json
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -l map
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -s f -x -a 'table tsv csv json ndjson'
+complete -c oncore -n "test (__oncore_path) = 'import venues'" -s m
+complete -c oncore -n "test (__oncore_path) = 'db'" -a 'push status'
+complete -c oncore -n "test (__oncore_path) = 'db'" -l help
+complete -c oncore -n "test (__oncore_path) = 'db push'" -l db-url
+complete -c oncore -n "test (__oncore_path) = 'db push'" -l dry-run
+complete -c oncore -n "test (__oncore_path) = 'db push'" -l help
+complete -c oncore -n "test (__oncore_path) = 'db push'" -l json
+complete -c oncore -n "test (__oncore_path) = 'db push'" -l workdir
+complete -c oncore -n "test (__oncore_path) = 'db status'" -l db-url
+complete -c oncore -n "test (__oncore_path) = 'db status'" -l help
+complete -c oncore -n "test (__oncore_path) = 'db status'" -l json
+complete -c oncore -n "test (__oncore_path) = 'db status'" -l workdir
+complete -c oncore -n "test (__oncore_path) = 'seed'" -l help
+complete -c oncore -n "test (__oncore_path) = 'seed'" -l json
+complete -c oncore -n "test (__oncore_path) = 'seed'" -l reset
+complete -c oncore -n "test (__oncore_path) = 'seed'" -l yes
+complete -c oncore -n "test (__oncore_path) = 'seed'" -s y
 complete -c oncore -n "test (__oncore_path) = 'tail'" -l help
 complete -c oncore -n "test (__oncore_path) = 'tail'" -l json
 complete -c oncore -n "test (__oncore_path) = 'tail'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'

@@ -4,7 +4,7 @@
 Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $subcommands = @{
-        '' = @('signup', 'login', 'logout', 'whoami', 'auth', 'profiles', 'orgs', 'members', 'venues', 'shows', 'tail', 'local', 'api', 'completion')
+        '' = @('signup', 'login', 'logout', 'whoami', 'auth', 'profiles', 'orgs', 'members', 'venues', 'shows', 'import', 'db', 'seed', 'tail', 'local', 'api', 'completion')
         'signup' = @()
         'login' = @()
         'logout' = @()
@@ -43,6 +43,13 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
         'shows update' = @()
         'shows delete' = @()
         'shows export' = @()
+        'import' = @('shows', 'venues')
+        'import shows' = @()
+        'import venues' = @()
+        'db' = @('push', 'status')
+        'db push' = @()
+        'db status' = @()
+        'seed' = @()
         'tail' = @()
         'local' = @('start', 'stop', 'status', 'reset', 'logs', 'mail', 'secrets')
         'local start' = @()
@@ -98,6 +105,13 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
         'shows update' = @('--capacity', '--curfew', '--currency', '--date', '--doors', '--external-ref', '--help', '--json', '--load-in', '--notes', '--org', '--promoter-email', '--set-time', '--status', '--timezone', '--title', '--tz', '--venue', '-d')
         'shows delete' = @('--help', '--org', '--yes', '-y')
         'shows export' = @('--format', '--from', '--help', '--org', '--output', '--status', '--to', '--venue', '-O', '-f', '-o')
+        'import' = @('--help')
+        'import shows' = @('--batch-size', '--date-format', '--db-url', '--dry-run', '--format', '--help', '--json', '--map', '--org', '-f', '-m')
+        'import venues' = @('--batch-size', '--db-url', '--dry-run', '--format', '--help', '--json', '--map', '--org', '-f', '-m')
+        'db' = @('--help')
+        'db push' = @('--db-url', '--dry-run', '--help', '--json', '--workdir')
+        'db status' = @('--db-url', '--help', '--json', '--workdir')
+        'seed' = @('--help', '--json', '--reset', '--yes', '-y')
         'tail' = @('--help', '--json', '--org', '--session', '--show', '--since')
         'local' = @('--help')
         'local start' = @('--db-port', '--demo', '--env', '--help', '--json', '--port')
@@ -158,6 +172,12 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
         'shows export|--status' = 'hold confirmed cancelled'
         'shows export|--venue' = '@venues'
         'shows export|--org' = '@orgs'
+        'import shows|--format' = 'table tsv csv json ndjson'
+        'import shows|-f' = 'table tsv csv json ndjson'
+        'import shows|--org' = '@orgs'
+        'import venues|--format' = 'table tsv csv json ndjson'
+        'import venues|-f' = 'table tsv csv json ndjson'
+        'import venues|--org' = '@orgs'
         'tail|--org' = '@orgs'
         'local logs|--service' = 'gateway postgres all'
         'local logs|-s' = 'gateway postgres all'

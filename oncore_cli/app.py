@@ -22,6 +22,9 @@ COMMANDS = {
     "members": ("oncore_cli.commands.members", "app", "Members of an organization and their roles."),
     "venues": ("oncore_cli.commands.venues", "app", "Venues: list, create, show, update, delete."),
     "shows": ("oncore_cli.commands.shows", "app", "Shows: list, create, show, update, delete, export."),
+    "import": ("oncore_cli.commands.imports", "app", "Import shows or venues from CSV, JSON or NDJSON."),
+    "db": ("oncore_cli.commands.db", "app", "Migrations: push, status (takes turns with the supabase CLI)."),
+    "seed": ("oncore_cli.commands.seed", "seed", "Load a CI fixture (YAML/JSON) with the service-role key."),
     "tail": ("oncore_cli.commands.tail", "tail", "Follow changes as they land (reconnects, catches up)."),
     "local": ("oncore_cli.commands.local", "app", "The local stack: start, stop, status, reset, logs, mail, secrets."),
     "api": ("oncore_cli.commands.api", "api", "Make an authenticated request to the project's APIs."),
@@ -67,7 +70,7 @@ def main(
 
     \b
     Environment: ONCORE_HOME, ONCORE_PROFILE, ONCORE_URL, ONCORE_ANON_KEY, ONCORE_ACCESS_TOKEN,
-      ONCORE_SERVICE_ROLE_KEY (CI seeding only), ONCORE_ORG, ONCORE_DEBUG, ONCORE_KEYRING_TIMEOUT, NO_COLOR.
+      ONCORE_SERVICE_ROLE_KEY (CI seeding only), ONCORE_ORG, ONCORE_DB_URL, ONCORE_DEBUG, ONCORE_KEYRING_TIMEOUT, NO_COLOR.
     Exit codes: 0 ok, 1 error, 2 bad input, 3 not found, 4 not logged in or forbidden, 5 conflict.
 
     \b

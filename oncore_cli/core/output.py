@@ -99,6 +99,10 @@ class Output:
         sys.stderr.write(f"oncore: {text}\n")
         sys.stderr.flush()
 
+    def detail(self, text: str) -> None:
+        """A line that belongs to an error report (e.g. FILE:LINE: problem): stderr, even with --quiet."""
+        sys.stderr.write(text + "\n")
+
     def status(self, text: str):
         """A spinner on an interactive stderr, nothing otherwise."""
         import contextlib
@@ -106,6 +110,14 @@ class Output:
         if self.quiet or not stdout_is_terminal(sys.stderr):
             return contextlib.nullcontext()
         return console(stderr=True).status(text)
+
+    def progress(self):
+        """A progress bar on an interactive stderr (`.step(text, done, total)`), a silent stand-in otherwise."""
+        import contextlib
+
+        if self.quiet or not stdout_is_terminal(sys.stderr):
+            return contextlib.nullcontext(_NoProgress())
+        return _Progress()
 
     # -- stdout -------------------------------------------------------------------------------------------
     def raw(self, text: str) -> None:
@@ -235,3 +247,27 @@ def fit_columns(columns: Sequence[Column], texts: Sequence[Sequence[str]], width
 
 def _one_line(text: str) -> str:
     return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+class _NoProgress:
+    def step(self, text: str, done: int | None = None, total: int | None = None) -> None:
+        pass
+
+
+class _Progress:
+    """One rich task whose text, count and total change as the work moves from phase to phase."""
+
+    def __enter__(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                             TimeElapsedColumn(), console=console(stderr=True), transient=True)
+        self._bar.__enter__()
+        self._task = self._bar.add_task("", total=None)
+        return self
+
+    def step(self, text: str, done: int | None = None, total: int | None = None) -> None:
+        self._bar.update(self._task, description=text, completed=done or 0, total=total)
+
+    def __exit__(self, *exc):
+        return self._bar.__exit__(*exc)

@@ -233,7 +233,7 @@ class LocalStack:
                            timeout: float, step, rate_limits: dict | None, on_warning=None) -> tuple[int, int]:
         """Migrations, then the gateway (started anew when PostgreSQL was, or when it does not answer)."""
         step("Applying migrations")
-        from oncore_cli.local.migrate import MigrationError, seed, setup_database, warn_stderr
+        from oncore_cli.local.migrate import MigrationDrift, MigrationError, seed, setup_database, warn_stderr
 
         conninfo = self.cluster.socket_conninfo()
         try:
@@ -245,6 +245,8 @@ class LocalStack:
                     seed(conn)
         except MigrationError as e:
             raise StackError(f"migration failed: {e}") from e
+        except MigrationDrift as e:
+            raise StackError(f"{e} (or start afresh: oncore local reset)") from e
 
         gateway_pid = state.get("gateway_pid")
         gw_port = state.get("port")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from oncore_cli.core.errors import UsageError
 
@@ -21,6 +22,9 @@ _HHMM = re.compile(r"^([01]?\d|2[0-3]):?([0-5]\d)$")
 NIGHT_ENDS = dt.time(6, 0)  # a time before this, with no earlier time that day, belongs to the show's night
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _RELATIVE = re.compile(r"^([+-])(\d{1,4})([dw])$")
+_CLOCK = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?(?::00)?\s*([ap])\.?\s*m?\.?$|^(\d{1,2}):(\d{2})(?::00)?$", re.IGNORECASE)
+
+
 def zone(name: str | None):
     """The IANA zone (UTC for None, which callers that hold times refuse before asking)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -67,6 +71,71 @@ def parse_date(text: str, what: str = "date", *, today: dt.date | None = None) -
             raise UsageError(f"bad {what} {text!r}: there is no month {month}")
         raise UsageError(f"bad {what} {text!r}: {dt.date(year, month, 1):%B %Y} has no day {day}")
     raise UsageError(f"bad {what} {text!r}: use YYYY-MM-DD (e.g. 2026-05-01), today, tomorrow, +3d or a weekday")
+
+
+def clock(text: str) -> str:
+    """A wall-clock time as spreadsheets write it ("19:30", "19:30:00", "7:30 PM", "7pm") as "HH:MM".
+    Raises ValueError."""
+    match = _CLOCK.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a time: use HH:MM (19:30) or h:MM AM/PM (7:30 PM)")
+    if match.group(4) is not None:
+        hour, minute = int(match.group(4)), int(match.group(5))
+    else:
+        hour, minute = int(match.group(1)), int(match.group(2) or 0)
+        if not 1 <= hour <= 12:
+            raise ValueError(f"{text!r} is not a time: the hour of an AM/PM time is 1-12")
+        hour = hour % 12 + (12 if match.group(3).lower() == "p" else 0)
+    if hour > 23 or minute > 59:
+        raise ValueError(f"{text!r} is not a time of day")
+    return f"{hour:02d}:{minute:02d}"
+
+
+def local_instants(day: dt.date, tz_name: str, given: dict[str, str | None]) -> dict[str, str | None]:
+    """parse_local_times for a bulk import: {field: "HH:MM" | None} for the four fields → {field: ISO instant |
+    None}, by the same rules; a refusal is a ValueError "field: problem" (the file's row, not a flag, is at fault).
+
+    On the usual day, whose UTC offset stays put until two days later, the same rules are plain arithmetic (a test
+    holds the two to the same answers); other days, and anything refused, go through parse_local_times."""
+    offset = _fixed_offset(day, tz_name)
+    if offset is not None:
+        result: dict[str, str | None] = {}
+        previous = None
+        for field in TIME_FIELDS:
+            text = given.get(field)
+            if not text:
+                result[field] = None
+                continue
+            minutes = int(text[:2]) * 60 + int(text[3:5])
+            floor = previous if previous is not None else (0 if field == "load_in_at" else NIGHT_ENDS.hour * 60)
+            while minutes < floor:
+                minutes += 24 * 60
+            if minutes >= 48 * 60:
+                break  # refused: let parse_local_times say why
+            previous = minutes
+            result[field] = (dt.datetime.combine(day, dt.time(0), offset) + dt.timedelta(minutes=minutes)).isoformat()
+        else:
+            return result
+    try:
+        instants = parse_local_times(day, tz_name, {f: given.get(f) or "" for f in TIME_FIELDS})
+    except UsageError as e:
+        message = e.message
+        field = next((f for f in TIME_FIELDS if message.startswith(flag_of(f) + " ")), "")
+        if field:
+            message = message[len(flag_of(field)) + 1:]
+        raise ValueError(f"{field}: {message}") from None
+    return {f: instants.get(f) for f in TIME_FIELDS}
+
+
+@lru_cache(maxsize=8192)
+def _fixed_offset(day: dt.date, tz_name: str) -> dt.timezone | None:
+    """The zone's UTC offset if it is the same at every wall-clock hour from the day's midnight to two days later
+    (no daylight-saving change in between), else None."""
+    tz = zone(tz_name)
+    midnight = dt.datetime.combine(day, dt.time(0))
+    offsets = {(midnight + dt.timedelta(hours=hours)).replace(tzinfo=tz, fold=fold).utcoffset()
+               for hours in range(0, 49) for fold in (0, 1)}
+    return dt.timezone(offsets.pop()) if len(offsets) == 1 else None
 
 
 def parse_local_times(day: dt.date, tz_name: str | None, given: dict[str, str | None],
