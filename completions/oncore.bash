@@ -78,13 +78,17 @@ _oncore_subcommands() {
         "db status") echo "" ;;
         "seed") echo "" ;;
         "tail") echo "" ;;
-        "local") echo "start stop status reset logs mail" ;;
+        "local") echo "start stop status reset logs mail secrets" ;;
         "local start") echo "" ;;
         "local stop") echo "" ;;
         "local status") echo "" ;;
         "local reset") echo "" ;;
         "local logs") echo "" ;;
         "local mail") echo "" ;;
+        "local secrets") echo "set list unset" ;;
+        "local secrets set") echo "" ;;
+        "local secrets list") echo "" ;;
+        "local secrets unset") echo "" ;;
         "api") echo "" ;;
         "completion") echo "" ;;
     esac
@@ -115,7 +119,7 @@ _oncore_options() {
         "orgs accept") echo "--help --json" ;;
         "members") echo "--help" ;;
         "members list") echo "--format --help --json --org -o" ;;
-        "members add") echo "--help --json --org --role -r" ;;
+        "members add") echo "--help --json --no-mail --org --role -r" ;;
         "members set-role") echo "--help --org --role -r" ;;
         "members remove") echo "--help --org --yes -y" ;;
         "venues") echo "--help" ;;
@@ -174,6 +178,10 @@ _oncore_options() {
         "local reset") echo "--help --json --yes -y" ;;
         "local logs") echo "--follow --help --lines --service -f -n -s" ;;
         "local mail") echo "--help --json --last --to" ;;
+        "local secrets") echo "--help" ;;
+        "local secrets set") echo "--help" ;;
+        "local secrets list") echo "--help --json --reveal" ;;
+        "local secrets unset") echo "--help" ;;
         "api") echo "--field --header --help --include --input --raw-field -F -H -f -i" ;;
         "completion") echo "--help" ;;
     esac

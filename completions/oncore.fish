@@ -102,13 +102,18 @@ function __oncore_subcommands
         case 'seed'
         case 'tail'
         case 'local'
-            printf '%s\n' start stop status reset logs mail
+            printf '%s\n' start stop status reset logs mail secrets
         case 'local start'
         case 'local stop'
         case 'local status'
         case 'local reset'
         case 'local logs'
         case 'local mail'
+        case 'local secrets'
+            printf '%s\n' set list unset
+        case 'local secrets set'
+        case 'local secrets list'
+        case 'local secrets unset'
         case 'api'
         case 'completion'
     end
@@ -193,6 +198,7 @@ complete -c oncore -n "test (__oncore_path) = 'members list'" -l org -x -a '(onc
 complete -c oncore -n "test (__oncore_path) = 'members list'" -s o -x -a 'table tsv csv json ndjson'
 complete -c oncore -n "test (__oncore_path) = 'members add'" -l help
 complete -c oncore -n "test (__oncore_path) = 'members add'" -l json
+complete -c oncore -n "test (__oncore_path) = 'members add'" -l no-mail
 complete -c oncore -n "test (__oncore_path) = 'members add'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
 complete -c oncore -n "test (__oncore_path) = 'members add'" -l role -x -a 'owner admin member viewer'
 complete -c oncore -n "test (__oncore_path) = 'members add'" -s r -x -a 'owner admin member viewer'
@@ -483,7 +489,7 @@ complete -c oncore -n "test (__oncore_path) = 'tail'" -l org -x -a '(oncore comp
 complete -c oncore -n "test (__oncore_path) = 'tail'" -l session
 complete -c oncore -n "test (__oncore_path) = 'tail'" -l show
 complete -c oncore -n "test (__oncore_path) = 'tail'" -l since
-complete -c oncore -n "test (__oncore_path) = 'local'" -a 'start stop status reset logs mail'
+complete -c oncore -n "test (__oncore_path) = 'local'" -a 'start stop status reset logs mail secrets'
 complete -c oncore -n "test (__oncore_path) = 'local'" -l help
 complete -c oncore -n "test (__oncore_path) = 'local start'" -l db-port
 complete -c oncore -n "test (__oncore_path) = 'local start'" -l demo
@@ -510,6 +516,13 @@ complete -c oncore -n "test (__oncore_path) = 'local mail'" -l help
 complete -c oncore -n "test (__oncore_path) = 'local mail'" -l json
 complete -c oncore -n "test (__oncore_path) = 'local mail'" -l last
 complete -c oncore -n "test (__oncore_path) = 'local mail'" -l to
+complete -c oncore -n "test (__oncore_path) = 'local secrets'" -a 'set list unset'
+complete -c oncore -n "test (__oncore_path) = 'local secrets'" -l help
+complete -c oncore -n "test (__oncore_path) = 'local secrets set'" -l help
+complete -c oncore -n "test (__oncore_path) = 'local secrets list'" -l help
+complete -c oncore -n "test (__oncore_path) = 'local secrets list'" -l json
+complete -c oncore -n "test (__oncore_path) = 'local secrets list'" -l reveal
+complete -c oncore -n "test (__oncore_path) = 'local secrets unset'" -l help
 complete -c oncore -n "test (__oncore_path) = 'api'" -l field
 complete -c oncore -n "test (__oncore_path) = 'api'" -l header
 complete -c oncore -n "test (__oncore_path) = 'api'" -l help

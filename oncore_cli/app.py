@@ -28,7 +28,7 @@ COMMANDS = {
     "db": ("oncore_cli.commands.db", "app", "Migrations: push, status (takes turns with the supabase CLI)."),
     "seed": ("oncore_cli.commands.seed", "seed", "Load a CI fixture (YAML/JSON) with the service-role key."),
     "tail": ("oncore_cli.commands.tail", "tail", "Follow changes as they land (reconnects, catches up)."),
-    "local": ("oncore_cli.commands.local", "app", "The local stack: start, stop, status, reset, logs, mail."),
+    "local": ("oncore_cli.commands.local", "app", "The local stack: start, stop, status, reset, logs, mail, secrets."),
     "api": ("oncore_cli.commands.api", "api", "Make an authenticated request to the project's APIs."),
     "completion": ("oncore_cli.commands.completion", "completion", "Print a shell completion script."),
 }

@@ -73,6 +73,51 @@ def supabase_cli() -> Path:
 
 
 @pytest.fixture
+def extra_gateway(stack, stack_home, tmp_path):
+    """Factory: start(**settings) → another gateway process on the shared database, with the stack's gateway.json
+    and `settings` over it (rate_limits, timeouts, supabase_dir, data_dir…); SimpleNamespace(url, port, log)."""
+    import json
+    import subprocess
+    import sys
+    import time
+    from types import SimpleNamespace
+
+    import httpx
+
+    from oncore_cli.local.postgres import free_port
+
+    started: list[subprocess.Popen] = []
+
+    def start(**settings) -> SimpleNamespace:
+        n = len(started)
+        config = json.loads((Path(stack_home) / "local" / "gateway.json").read_text())
+        config.update(port=free_port(), **settings)
+        path = tmp_path / f"gateway-{n}.json"
+        path.write_text(json.dumps(config))
+        os.chmod(path, 0o600)
+        log = tmp_path / f"gateway-{n}.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "oncore_cli.local.gateway", "--config", str(path)],
+                                    stdout=out, stderr=out, start_new_session=True)
+        started.append(proc)
+        url = f"http://127.0.0.1:{config['port']}"
+        for _ in range(600):
+            try:
+                if httpx.get(f"{url}/auth/v1/health", headers={"apikey": stack.anon_key}).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.05)
+        return SimpleNamespace(url=url, port=config["port"], log=log)
+
+    yield start
+    for proc in started:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture
 def unique() -> str:
     """A short unique suffix for names, slugs and e-mails, so tests never collide on the shared database."""
     return uuid.uuid4().hex[:10]

@@ -188,7 +188,7 @@ def reset(ctx: typer.Context, yes: YesOpt = False, json: JsonOpt = False) -> Non
 @app.command("logs")
 def logs(ctx: typer.Context,
          follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines.")] = False,
-         service: Annotated[str, typer.Option("--service", "-s", help="gateway, postgres or all.")] = "all",
+         service: Annotated[str, typer.Option("--service", "-s", help="gateway, postgres, functions or all.")] = "all",
          lines: Annotated[int, typer.Option("--lines", "-n", help="How many lines to show first.")] = 50) -> None:
     """Show the local stack's logs ($ONCORE_HOME/local/logs/).
 
@@ -200,9 +200,10 @@ def logs(ctx: typer.Context,
     from oncore_cli.core.errors import UsageError
 
     app_ = get_app(ctx)
-    names = {"gateway": ["gateway"], "postgres": ["postgres"], "all": ["postgres", "gateway"]}.get(service)
+    names = {"gateway": ["gateway"], "postgres": ["postgres"], "functions": ["functions"],
+             "all": ["postgres", "gateway", "functions"]}.get(service)
     if names is None:
-        raise UsageError(f"unknown service {service!r}: use gateway, postgres or all")
+        raise UsageError(f"unknown service {service!r}: use gateway, postgres, functions or all")
     stack = _stack(app_)
     files = [stack.logs / f"{name}.log" for name in names]
     prefix = len(files) > 1
@@ -263,3 +264,94 @@ def mail(ctx: typer.Context,
     columns = [Column("created_at", "Date"), Column("to", "To", flex=True), Column("subject", "Subject", flex=True, drop=1),
                Column("otp", "Code"), Column("kind", "Kind")]
     out.rows(messages, columns, empty="the outbox is empty")
+
+
+secrets_app = noun("Secrets for the local stack's edge functions (environment variables, as `supabase secrets`).")
+app.add_typer(secrets_app, name="secrets")
+
+
+def _secret_errors():
+    import contextlib
+
+    @contextlib.contextmanager
+    def wrap():
+        from oncore_cli.core.errors import UsageError
+        from oncore_cli.local.functions import SecretError
+
+        try:
+            yield
+        except SecretError as e:
+            raise UsageError(str(e)) from e
+
+    return wrap()
+
+
+@secrets_app.command("set")
+def secrets_set(ctx: typer.Context,
+                assignments: Annotated[list[str], typer.Argument(metavar="NAME=VALUE...",
+                                                                 help="One or more secrets.")]) -> None:
+    """Set secrets for the local stack's edge functions; running functions restart with them.
+
+    Names starting with SUPABASE_ are refused: the stack sets those itself. Values are stored in
+    $ONCORE_HOME/local/function-secrets.json, readable only by you.
+
+    \b
+    Examples:
+      $ oncore local secrets set STRIPE_WEBHOOK_SECRET=whsec_...
+      $ oncore local secrets set RESEND_API_KEY="$(cat resend.key)"
+    """
+    from oncore_cli.local.functions import parse_assignment, read_secrets, write_secrets
+
+    app_ = get_app(ctx)
+    with _secret_errors():
+        pairs = [parse_assignment(a) for a in assignments]  # all checked before anything is written
+    root = _stack(app_).root
+    values = read_secrets(root)
+    values.update(pairs)
+    write_secrets(root, values)
+    app_.output.message(f"Set {', '.join(name for name, _ in pairs)}.")
+
+
+@secrets_app.command("list")
+def secrets_list(ctx: typer.Context,
+                 reveal: Annotated[bool, typer.Option("--reveal", help="Show the values, not their digests.")] = False,
+                 json: JsonOpt = False) -> None:
+    """List the local functions' secrets: names and SHA-256 digests (values only with --reveal).
+
+    \b
+    Examples:
+      $ oncore local secrets list
+      $ oncore local secrets list --json
+    """
+    from oncore_cli.core.output import Column
+    from oncore_cli.local.functions import digest, read_secrets
+
+    app_ = get_app(ctx)
+    rows = [{"name": name, "digest": digest(value), **({"value": value} if reveal else {})}
+            for name, value in sorted(read_secrets(_stack(app_).root).items())]
+    columns = [Column("name", "Name"), Column("value" if reveal else "digest", "Value" if reveal else "Digest")]
+    app_.output.with_format(None, json).rows(rows, columns, empty="no secrets set")
+
+
+@secrets_app.command("unset")
+def secrets_unset(ctx: typer.Context,
+                  names: Annotated[list[str], typer.Argument(metavar="NAME...", help="Secrets to remove.")]) -> None:
+    """Remove secrets from the local stack's edge functions.
+
+    \b
+    Examples:
+      $ oncore local secrets unset RESEND_API_KEY
+    """
+    from oncore_cli.core.errors import NotFoundError
+    from oncore_cli.local.functions import read_secrets, write_secrets
+
+    app_ = get_app(ctx)
+    root = _stack(app_).root
+    values = read_secrets(root)
+    missing = [name for name in names if name not in values]
+    if missing:
+        raise NotFoundError(f"no secret named {', '.join(missing)}")
+    for name in names:
+        del values[name]
+    write_secrets(root, values)
+    app_.output.message(f"Unset {', '.join(names)}.")

@@ -61,25 +61,35 @@ def run_list(opts: MemberOptions, app_: App) -> None:
 
 @app.command("add")
 def add(ctx: typer.Context, email: Annotated[str, typer.Argument(metavar="EMAIL", help="Their e-mail address.")],
-        role: RoleOpt = "member", org: OrgOpt = None, json: JsonOpt = False) -> None:
+        role: RoleOpt = "member", org: OrgOpt = None, json: JsonOpt = False,
+        no_mail: Annotated[bool, typer.Option("--no-mail", help="Do not e-mail the invitation.")] = False) -> None:
     """Invite someone to the organization (admins and owners); they join with `oncore orgs accept`.
 
     The invitation waits until they sign in with that (confirmed) address and accept it; nobody is added unasked.
+    They are e-mailed how to join (the project's send-email function) unless --no-mail is given.
 
     \b
     Examples:
       $ oncore members add pm@example.com --role admin
     """
-    run_add(MemberOptions(email, role, org, json), get_app(ctx))
+    run_add(MemberOptions(email, role, org, json), get_app(ctx), mail=not no_mail)
 
 
-def run_add(opts: MemberOptions, app_: App) -> None:
+def run_add(opts: MemberOptions, app_: App, mail: bool = True) -> None:
+    from oncore_cli.core.errors import OncoreError
     from oncore_cli.core.output import Column
     from oncore_cli.services.orgs import OrganizationService, check_role
 
     check_role(opts.role)
     found = app_.org(opts.org)
-    invitation = OrganizationService(app_.api).add_member(found, opts.member, opts.role)
+    service = OrganizationService(app_.api)
+    invitation = service.add_member(found, opts.member, opts.role)
+    if mail:
+        try:
+            service.mail_invitation(found, invitation.email)
+            app_.output.message(f"Mailed the invitation to {invitation.email}.")
+        except OncoreError as e:  # the invitation stands; only the mail is missing
+            app_.output.message(f"The invitation mail was not sent ({e}); tell them yourself.")
     app_.output.message(f"Invited {invitation.email} to {found.slug} as {invitation.role}; they join with "
                         f"`oncore orgs accept {found.slug}` (no account yet? `oncore signup --email {invitation.email}` "
                         f"first).")

@@ -86,7 +86,7 @@ def run_create(opts: OrgOptions, app_: App) -> None:
 @app.command("show")
 def show(ctx: typer.Context, org: Annotated[Optional[str], typer.Argument(metavar="[ORG]", help="Default: the current.")] = None,
          json: JsonOpt = False) -> None:
-    """Show one organization.
+    """Show one organization, with its plan and the plan's status (owners only; Stripe keeps them current).
 
     \b
     Examples:
@@ -97,9 +97,15 @@ def show(ctx: typer.Context, org: Annotated[Optional[str], typer.Argument(metava
 
 def run_show(opts: OrgOptions, app_: App) -> None:
     from oncore_cli.core.output import Column
+    from oncore_cli.services.orgs import OrganizationService
 
-    record = app_.org(opts.org).data()
-    app_.output.with_format(None, opts.json).item(record, [*_columns(), Column("created_at", "Created")])
+    org = app_.org(opts.org)
+    subscription = OrganizationService(app_.api).subscription(org) or {}
+    record = {**org.data(), "plan": subscription.get("plan"), "plan_status": subscription.get("status"),
+              "plan_renews_at": subscription.get("current_period_end")}
+    app_.output.with_format(None, opts.json).item(record, [
+        *_columns(), Column("created_at", "Created"), Column("plan", "Plan"), Column("plan_status", "Plan status"),
+        Column("plan_renews_at", "Renews")])
 
 
 @app.command("use")

@@ -212,6 +212,18 @@ class Api:
     def rpc(self, name: str, args: dict) -> Any:
         return self.call("POST", f"/rest/v1/rpc/{name}", json=args)
 
+    # -- Edge functions ------------------------------------------------------------------------------------
+    def invoke(self, name: str, body: dict) -> Any:
+        """POST a JSON body to the edge function `name` as the signed-in user (supabase-js `functions.invoke`);
+        its JSON answer, or a typed error carrying the function's `error` text."""
+        response = self.request("POST", f"/functions/v1/{name}", json=body)
+        data = _json_or_none(response)
+        if response.status_code >= 400:
+            if not isinstance(data, dict):
+                data = {"message": f"function {name}: {response.text.strip() or response.status_code}"}
+            raise from_postgrest(response.status_code, data)
+        return data
+
     # -- GoTrue (login flows only) ----------------------------------------------------------------------
     def gotrue(self):
         from supabase_auth import SyncGoTrueClient

@@ -30,6 +30,13 @@ class OrganizationService:
             rows = self.api.select("organizations", {"select": ORG_FIELDS})
         return Organization.model_validate(pick(rows, ref, noun="organization", list_hint="oncore orgs list"))
 
+    def subscription(self, org: Organization) -> dict | None:
+        """The organization's Stripe subscription (plan, status, current_period_end), as the webhook recorded it;
+        None when there is none or the caller is not an owner (only owners read billing)."""
+        rows = self.api.select("subscriptions", {"select": "plan,status,current_period_end",
+                                                 "org_id": f"eq.{org.id}"})
+        return rows[0] if rows else None
+
     def create(self, name: str, slug: str | None = None) -> Organization:
         row = self.api.rpc("create_organization", {"name": name, "slug": slug or slugify(name)})
         if isinstance(row, list):
@@ -73,6 +80,10 @@ class OrganizationService:
         row = self.api.rpc("add_org_member", {"org_id": org.id, "email": email, "role": role})
         return Invitation.model_validate((row[0] if isinstance(row, list) else row) | {"org_slug": org.slug,
                                                                                          "org_name": org.name})
+
+    def mail_invitation(self, org: Organization, email: str) -> dict:
+        """Mail the invitee how to join, through the send-email edge function (admins; rate-limited per org)."""
+        return self.api.invoke("send-email", {"template": "org_invitation", "org_id": org.id, "to": email})
 
     def pending(self, org: Organization) -> list[Invitation]:
         """The organization's invitations not yet accepted (visible to its admins; empty for anyone else)."""

@@ -6,11 +6,7 @@ database with supabase/config.toml's limits as they are, so every count below is
 
 from __future__ import annotations
 
-import json
-import os
 import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,45 +18,22 @@ import pytest
 from oncore_cli.local import mail
 from oncore_cli.local.gateway.auth.limits import MAX_CODE_GUESSES, RateLimits
 from oncore_cli.local.paths import supabase_dir
-from oncore_cli.local.postgres import free_port
 
 LIMITS = RateLimits.load(supabase_dir() / "config.toml")
 NEW_ERRORS = {"X-Supabase-Api-Version": "2024-01-01"}  # GoTrue's {"code": "<error_code>", "message"} shape
 
 
 @pytest.fixture
-def gateway(stack, stack_home, tmp_path):
+def gateway(extra_gateway, stack):
     """Factory: a gateway on the shared database with config.toml's auth limits and the given settings over them."""
-    started: list[subprocess.Popen] = []
 
     def start(**settings) -> SimpleNamespace:
-        config = json.loads((Path(stack_home) / "local" / "gateway.json").read_text())
-        config.pop("rate_limits", None)
-        config.update(port=free_port(), **{k: v for k, v in settings.items() if k.endswith("_timeout")})
-        config["rate_limits"] = {k: v for k, v in settings.items() if not k.endswith("_timeout")}
-        path = tmp_path / f"gateway-{len(started)}.json"
-        path.write_text(json.dumps(config))
-        os.chmod(path, 0o600)
-        log = open(tmp_path / f"gateway-{len(started)}.log", "wb")
-        proc = subprocess.Popen([sys.executable, "-m", "oncore_cli.local.gateway", "--config", str(path)],
-                                stdout=log, stderr=log, start_new_session=True)
-        started.append(proc)
-        url = f"http://127.0.0.1:{config['port']}"
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/auth/v1/health", headers={"apikey": stack.anon_key}).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, (tmp_path / f"gateway-{len(started) - 1}.log").read_text()
-            time.sleep(0.05)
-        auth = httpx.Client(base_url=f"{url}/auth/v1", headers={"apikey": stack.anon_key, **NEW_ERRORS}, timeout=60)
-        return SimpleNamespace(url=url, port=config["port"], auth=auth)
+        timeouts = {k: v for k, v in settings.items() if k.endswith("_timeout")}
+        gw = extra_gateway(rate_limits={k: v for k, v in settings.items() if not k.endswith("_timeout")}, **timeouts)
+        auth = httpx.Client(base_url=f"{gw.url}/auth/v1", headers={"apikey": stack.anon_key, **NEW_ERRORS}, timeout=60)
+        return SimpleNamespace(url=gw.url, port=gw.port, auth=auth)
 
-    yield start
-    for proc in started:
-        proc.terminate()
-        proc.wait(timeout=30)
+    return start
 
 
 def _sign_up(auth: httpx.Client, email: str, password: str = "correct horse battery") -> dict:

@@ -12,9 +12,8 @@ import json
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import JSONResponse
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from oncore_cli.local.gateway.config import GatewayConfig
@@ -23,6 +22,8 @@ from oncore_cli.local.gateway.db import Database
 
 # Kong's open auth routes: links in mails are clicked in a browser, which sends no apikey
 OPEN_PATHS = frozenset({"/auth/v1/verify", "/auth/v1/callback", "/auth/v1/authorize"})
+# Kong's functions route has no key-auth: Stripe calls a webhook with no key; each function's verify_jwt decides
+FUNCTIONS_PREFIX = "/functions/v1/"
 # Storage URLs meant to be shared (public objects, signed URLs) carry no key; Storage checks them itself
 OPEN_PREFIXES = ("/storage/v1/object/public/", "/storage/v1/object/info/public/", "/storage/v1/object/sign/",
                  "/storage/v1/object/upload/sign/")
@@ -45,7 +46,8 @@ class ApiKeyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or scope["method" if scope["type"] == "http" else "type"] == "OPTIONS" \
-                or scope.get("path") in OPEN_PATHS or scope.get("path", "").startswith(OPEN_PREFIXES):
+                or scope.get("path") in OPEN_PATHS or scope.get("path", "").startswith(OPEN_PREFIXES) \
+                or scope.get("path", "").startswith(FUNCTIONS_PREFIX):
             await self.app(scope, receive, send)
             return
         key = None
@@ -184,18 +186,8 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> 
     await JSONResponse(body, status_code=413)(scope, receive, send)
 
 
-def not_implemented(api: str):
-    async def endpoint(request: Request) -> Response:
-        return JSONResponse(
-            {"code": 501, "error": "not_implemented", "message": f"{api} is not available in the oncore local stack yet"},
-            status_code=501,
-        )
-
-    return endpoint
-
-
 def create_app(config: GatewayConfig) -> Starlette:
-    from oncore_cli.local.gateway import auth, realtime, rest, storage
+    from oncore_cli.local.gateway import auth, functions, realtime, rest, storage
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -203,7 +195,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         await db.open()
         app.state.db = db
         started = []
-        for module in (auth, rest, realtime, storage):
+        for module in (auth, rest, realtime, storage, functions):
             hook = getattr(module, "startup", None)
             if hook:
                 await hook(app)
@@ -222,8 +214,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         Mount("/rest/v1", routes=rest.routes),
         Mount("/storage/v1", routes=storage.routes),
         Mount("/realtime/v1", routes=realtime.routes),
-        Route("/functions/v1/{path:path}", not_implemented("Edge Functions"),
-              methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
+        Mount("/functions/v1", routes=functions.routes),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.config = config

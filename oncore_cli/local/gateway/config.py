@@ -25,6 +25,7 @@ class GatewayConfig:
     header_timeout: float = 10.0   # seconds for a request's headers to arrive (nginx: client_header_timeout)
     body_timeout: float = 10.0     # seconds for an API request's whole body (nginx: client_body_timeout)
     idle_timeout: float = 5.0      # seconds a kept-alive connection may sit idle (uvicorn's timeout_keep_alive)
+    function_timeout: float = 150.0  # seconds an edge function may take to answer (Kong's read timeout), then 504
 
     @property
     def api_url(self) -> str:
@@ -41,5 +42,5 @@ class GatewayConfig:
             socket_dir=Path(data["socket_dir"]), jwt_secret=data["jwt_secret"], anon_key=data["anon_key"],
             service_role_key=data["service_role_key"], data_dir=Path(data["data_dir"]),
             supabase_dir=Path(data["supabase_dir"]), rate_limits=dict(data.get("rate_limits") or {}),
-            **{name: float(data[name]) for name in ("header_timeout", "body_timeout", "idle_timeout") if name in data},
+            **{name: float(data[name]) for name in ("header_timeout", "body_timeout", "idle_timeout", "function_timeout") if name in data},
         )

@@ -1,0 +1,41 @@
+// deno test for the advance-sheet PDF: what it says (lines) and that the embedded font carries non-Latin text.
+import { lines, render, valueText } from "./sheet.ts";
+
+function assert(condition: unknown, message = "assertion failed"): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+const sheet = {
+  version: 1, generated_at: "2027-05-01T10:00:00Z", timezone: "Europe/Moscow",
+  session: { status: "in_progress" }, organization: { id: "o", name: "Northern Lights" },
+  show: { date: "2027-05-02", title: "Весна" },
+  venue: { name: "Ъ Клуб", city: "Москва", country: "RU" },
+  schedule: [{ label: "Doors", local_time: "19:00" }],
+  contacts: [{ name: "Αλέξης", phone: "+30 210" }],
+  hospitality: { id: "x", guest_count: 42, dietary: ["vegan", "halal"], parking: true, notes: null },
+  technical: null, production: { runner: "Jan Kowalski" },
+};
+
+Deno.test("the lines hold the venue, the schedule and every section field", () => {
+  const text = lines(sheet).map(([, t]) => t).join("\n");
+  for (const expected of ["Ъ Клуб, Москва, RU", "19:00  Doors", "Guest count: 42", "Dietary: vegan; halal",
+                          "Parking: yes", "Notes: —", "Runner: Jan Kowalski", "Αλέξης · +30 210"]) {
+    assert(text.includes(expected), `missing ${expected}`);
+  }
+  assert(!text.includes("Id: x"), "internal ids stay out");
+  assert(valueText([]) === "—" && valueText(false) === "no");
+});
+
+Deno.test("a PDF with the font embedded (not a standard 14 font)", async () => {
+  const pdf = await render(sheet);
+  const head = new TextDecoder("latin1").decode(pdf.slice(0, 8));
+  assert(head.startsWith("%PDF-"));
+  const body = new TextDecoder("latin1").decode(pdf);
+  assert(body.includes("DejaVuSans") && body.includes("/FontFile2"), "DejaVu embedded as TrueType");
+});
+
+Deno.test("long sheets continue on new pages", async () => {
+  const long = { ...sheet, schedule: Array.from({ length: 120 }, (_, i) => ({ label: `Item ${i}`, local_time: "10:00" })) };
+  const pdf = new TextDecoder("latin1").decode(await render(long));
+  assert((pdf.match(/\/Type \/Page\b/g) ?? []).length >= 2);
+});
