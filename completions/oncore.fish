@@ -64,12 +64,13 @@ function __oncore_subcommands
         case 'shows daysheet'
         case 'shows tourbook'
         case 'advancing'
-            printf '%s\n' create list show status code history delete set edit join export docs
+            printf '%s\n' create list show status code invite history delete set edit join export docs
         case 'advancing create'
         case 'advancing list'
         case 'advancing show'
         case 'advancing status'
         case 'advancing code'
+        case 'advancing invite'
         case 'advancing history'
         case 'advancing delete'
         case 'advancing set'
@@ -78,12 +79,13 @@ function __oncore_subcommands
         case 'advancing export'
         case 'advancing docs'
         case 'adv'
-            printf '%s\n' create list show status code history delete set edit join export docs
+            printf '%s\n' create list show status code invite history delete set edit join export docs
         case 'adv create'
         case 'adv list'
         case 'adv show'
         case 'adv status'
         case 'adv code'
+        case 'adv invite'
         case 'adv history'
         case 'adv delete'
         case 'adv set'
@@ -334,7 +336,7 @@ complete -c oncore -n "test (__oncore_path) = 'shows tourbook'" -l org -x -a '(o
 complete -c oncore -n "test (__oncore_path) = 'shows tourbook'" -l pdf
 complete -c oncore -n "test (__oncore_path) = 'shows tourbook'" -l status -x -a 'hold confirmed cancelled'
 complete -c oncore -n "test (__oncore_path) = 'shows tourbook'" -l to
-complete -c oncore -n "test (__oncore_path) = 'advancing'" -a 'create list show status code history delete set edit join export docs'
+complete -c oncore -n "test (__oncore_path) = 'advancing'" -a 'create list show status code invite history delete set edit join export docs'
 complete -c oncore -n "test (__oncore_path) = 'advancing'" -l help
 complete -c oncore -n "test (__oncore_path) = 'advancing create'" -l expires
 complete -c oncore -n "test (__oncore_path) = 'advancing create'" -l help
@@ -358,6 +360,15 @@ complete -c oncore -n "test (__oncore_path) = 'advancing code'" -l expires
 complete -c oncore -n "test (__oncore_path) = 'advancing code'" -l help
 complete -c oncore -n "test (__oncore_path) = 'advancing code'" -l json
 complete -c oncore -n "test (__oncore_path) = 'advancing code'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'advancing invite'" -l code
+complete -c oncore -n "test (__oncore_path) = 'advancing invite'" -l email
+complete -c oncore -n "test (__oncore_path) = 'advancing invite'" -l expires
+complete -c oncore -n "test (__oncore_path) = 'advancing invite'" -l help
+complete -c oncore -n "test (__oncore_path) = 'advancing invite'" -l json
+complete -c oncore -n "test (__oncore_path) = 'advancing invite'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'advancing invite'" -l yes
+complete -c oncore -n "test (__oncore_path) = 'advancing invite'" -s e
+complete -c oncore -n "test (__oncore_path) = 'advancing invite'" -s y
 complete -c oncore -n "test (__oncore_path) = 'advancing history'" -l format -x -a 'table tsv csv json ndjson'
 complete -c oncore -n "test (__oncore_path) = 'advancing history'" -l help
 complete -c oncore -n "test (__oncore_path) = 'advancing history'" -l json
@@ -381,6 +392,7 @@ complete -c oncore -n "test (__oncore_path) = 'advancing export'" -l expires
 complete -c oncore -n "test (__oncore_path) = 'advancing export'" -l help
 complete -c oncore -n "test (__oncore_path) = 'advancing export'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
 complete -c oncore -n "test (__oncore_path) = 'advancing export'" -l pdf
+complete -c oncore -n "test (__oncore_path) = 'advancing export'" -l server
 complete -c oncore -n "test (__oncore_path) = 'advancing export'" -l upload
 complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -l help
 complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -l json
@@ -389,7 +401,7 @@ complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -l output
 complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -l yes
 complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -s o
 complete -c oncore -n "test (__oncore_path) = 'advancing docs'" -s y
-complete -c oncore -n "test (__oncore_path) = 'adv'" -a 'create list show status code history delete set edit join export docs'
+complete -c oncore -n "test (__oncore_path) = 'adv'" -a 'create list show status code invite history delete set edit join export docs'
 complete -c oncore -n "test (__oncore_path) = 'adv'" -l help
 complete -c oncore -n "test (__oncore_path) = 'adv create'" -l expires
 complete -c oncore -n "test (__oncore_path) = 'adv create'" -l help
@@ -413,6 +425,15 @@ complete -c oncore -n "test (__oncore_path) = 'adv code'" -l expires
 complete -c oncore -n "test (__oncore_path) = 'adv code'" -l help
 complete -c oncore -n "test (__oncore_path) = 'adv code'" -l json
 complete -c oncore -n "test (__oncore_path) = 'adv code'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'adv invite'" -l code
+complete -c oncore -n "test (__oncore_path) = 'adv invite'" -l email
+complete -c oncore -n "test (__oncore_path) = 'adv invite'" -l expires
+complete -c oncore -n "test (__oncore_path) = 'adv invite'" -l help
+complete -c oncore -n "test (__oncore_path) = 'adv invite'" -l json
+complete -c oncore -n "test (__oncore_path) = 'adv invite'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
+complete -c oncore -n "test (__oncore_path) = 'adv invite'" -l yes
+complete -c oncore -n "test (__oncore_path) = 'adv invite'" -s e
+complete -c oncore -n "test (__oncore_path) = 'adv invite'" -s y
 complete -c oncore -n "test (__oncore_path) = 'adv history'" -l format -x -a 'table tsv csv json ndjson'
 complete -c oncore -n "test (__oncore_path) = 'adv history'" -l help
 complete -c oncore -n "test (__oncore_path) = 'adv history'" -l json
@@ -436,6 +457,7 @@ complete -c oncore -n "test (__oncore_path) = 'adv export'" -l expires
 complete -c oncore -n "test (__oncore_path) = 'adv export'" -l help
 complete -c oncore -n "test (__oncore_path) = 'adv export'" -l org -x -a '(oncore completion --values orgs 2>/dev/null)'
 complete -c oncore -n "test (__oncore_path) = 'adv export'" -l pdf
+complete -c oncore -n "test (__oncore_path) = 'adv export'" -l server
 complete -c oncore -n "test (__oncore_path) = 'adv export'" -l upload
 complete -c oncore -n "test (__oncore_path) = 'adv docs'" -l help
 complete -c oncore -n "test (__oncore_path) = 'adv docs'" -l json

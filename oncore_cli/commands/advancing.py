@@ -1,4 +1,4 @@
-"""advancing create|list|show|status|code|history|delete|set|edit|join|export|docs.
+"""advancing create|list|show|status|code|invite|history|delete|set|edit|join|export|docs.
 
 The artist side opens an advance for a show and hands the venue an access code; the venue side joins with it
 (`advancing join CODE`, an anonymous guest kept in a profile of its own) and then uses the same show, set, edit and
@@ -301,6 +301,43 @@ def code(ctx: typer.Context,
     app_.output.message(f"The venue joins with: oncore advancing join {rotated['access_code']}")
 
 
+# -- invite -----------------------------------------------------------------------------------------------------
+@app.command("invite")
+def invite(ctx: typer.Context, session: SessionArg,
+           email: Annotated[str, typer.Option("--email", "-e", metavar="ADDRESS", help="The venue contact's e-mail address.")],
+           code: Annotated[Optional[str], typer.Option("--code", metavar="CODE", help="The session's access code (printed once by create); without it a new code is issued.")] = None,
+           expires: ExpiresOpt = "30d", org: OrgOpt = None, yes: YesOpt = False, json: JsonOpt = False) -> None:
+    """E-mail the venue its access code, the show, the venue and how to join (edge function send-email).
+
+    Access codes are stored hashed, so oncore cannot look one up: pass the code that `create` printed, or let
+    `invite` issue a new one (the old code and its guests then stop working; it asks first, or take --yes).
+
+    \b
+    Examples:
+      $ oncore advancing invite 2026-05-01 --email production@venue.example --code ABCD-2345-EFGH
+      $ oncore adv invite 3f2a --email production@venue.example --yes
+    """
+    from oncore_cli.core.errors import UsageError
+    from oncore_cli.services.advancing import normalise_code, parse_duration
+
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        raise UsageError(f"--email: {email!r} is not an e-mail address")
+    app_ = get_app(ctx)
+    found = _session(app_, session, org)
+    if code:
+        normalise_code(code)  # a malformed code is refused here, before anything is sent
+    else:
+        interval, _ = parse_duration(expires)
+        app_.confirm(f"Issue a new access code for session {found['id'][:8]} (the old code and its guests stop "
+                     f"working)?", yes=yes)
+        code = _service(app_).rotate(found["id"], expires_in=interval)["access_code"]
+    sent = app_.api.invoke("send-email", {"template": "advancing_invite", "session_id": found["id"],
+                                          "access_code": code, "to": email})
+    app_.output.message(f"Sent the access code for session {found['id'][:8]} to {email}.")
+    if json or app_.fmt == "json":
+        app_.output.with_format(None, True).json({"session_id": found["id"], "to": email, **(sent or {})})
+
+
 # -- history -----------------------------------------------------------------------------------------------------
 @app.command("history")
 def history(ctx: typer.Context, session: SessionArg, org: OrgOpt = None, json: JsonOpt = False,
@@ -438,9 +475,10 @@ def join(ctx: typer.Context,
 # -- export ------------------------------------------------------------------------------------------------------
 @app.command("export")
 def export(ctx: typer.Context, session: SessionArg,
-           pdf: Annotated[str, typer.Option("--pdf", metavar="FILE", help="Write the advance sheet PDF to FILE (- for stdout).")],
+           pdf: Annotated[Optional[str], typer.Option("--pdf", metavar="FILE", help="Write the advance sheet PDF to FILE (- for stdout).")] = None,
            upload: Annotated[bool, typer.Option("--upload", help="Also store it with the session's documents and print a signed URL.")] = False,
-           expires: Annotated[str, typer.Option("--expires", metavar="DURATION", help="How long the signed URL works (with --upload).")] = "7d",
+           server: Annotated[bool, typer.Option("--server", help="Render it on the server (edge function generate-advancing-pdf), store it with the session's documents and print a signed URL.")] = False,
+           expires: Annotated[str, typer.Option("--expires", metavar="DURATION", help="How long the signed URL works (with --upload or --server; at most 7d).")] = "7d",
            org: OrgOpt = None) -> None:
     """Export the advance sheet as a PDF (times local to the venue).
 
@@ -449,12 +487,27 @@ def export(ctx: typer.Context, session: SessionArg,
       $ oncore advancing export 2026-05-01 --pdf advance.pdf
       $ oncore adv export 3f2a --pdf - | lp
       $ oncore adv export 3f2a --pdf advance.pdf --upload --expires 7d
+      $ oncore adv export 3f2a --server
     """
+    from oncore_cli.core.errors import UsageError
     from oncore_cli.services.advancing import parse_duration
 
+    if server and (pdf or upload):
+        raise UsageError("--server renders and stores the PDF on the server: leave out --pdf and --upload")
+    if not (server or pdf):
+        raise UsageError("say where the PDF goes: --pdf FILE (- for stdout), or --server")
     app_ = get_app(ctx)
-    _, length = parse_duration(expires) if upload else (None, None)
+    _, length = parse_duration(expires) if (upload or server) else (None, None)
     found = _session(app_, session, org)
+    if server:
+        seconds = int(length.total_seconds())
+        if seconds > 7 * 86400:
+            raise UsageError("--expires: a signed URL from the server lasts at most 7d")
+        made = app_.api.invoke("generate-advancing-pdf", {"session_id": found["id"], "expires_in": seconds})
+        app_.output.raw(made["signed_url"])
+        app_.output.message(f"Rendered on the server and stored at {made['path']}; the link above works for "
+                            f"{_duration_words(length)}.")
+        return
     sheet = _service(app_).sheet(found["id"])
     from oncore_cli.pdf import render_advance_sheet
 
