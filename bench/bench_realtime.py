@@ -138,10 +138,10 @@ def tail_latency(info, world, updates: int) -> list[float]:
     return latencies
 
 
-def set_fsync(info, on: bool) -> None:
+def set_fsync(stack, on: bool) -> None:
     import psycopg
 
-    with psycopg.connect(info.db_url, autocommit=True) as conn:
+    with psycopg.connect(stack.cluster.admin_conninfo(), autocommit=True) as conn:  # a superuser setting
         conn.execute(f"alter system {'reset fsync' if on else 'set fsync = off'}")
         conn.execute("select pg_reload_conf()")
     time.sleep(0.5)
@@ -277,9 +277,9 @@ def main() -> None:
         tail = tail_latency(info, world, args.updates)
         floor = notify_floor(info, args.updates)
         # logical decoding sees a commit once its WAL is flushed: how much of the figure is this disk's fsync
-        set_fsync(info, False)
+        set_fsync(stack, False)
         tail_nofsync = tail_latency(info, world, min(args.updates, 300))
-        set_fsync(info, True)
+        set_fsync(stack, True)
         p50, p99, f50, f99 = pct(tail, 0.5), pct(tail, 0.99), pct(floor, 0.5), pct(floor, 0.99)
         print(f"\n1. commit → printed `oncore tail --json` line, {len(tail)} updates (submit_hospitality, RLS):")
         print(f"   oncore tail:            p50 {p50:6.2f} ms   p99 {p99:6.2f} ms")
