@@ -122,7 +122,7 @@ def test_demo_next_steps_name_only_profiles_that_exist():
         assert "profiles use default" not in printed[0]
 
 
-def test_demo_logs_in_and_its_next_steps_work(oncore_process):
+def test_demo_logs_in_and_its_next_steps_work(oncore_process, tmp_path):
     started = oncore_process("local", "start", "--demo", "--port", "0", "--db-port", "0", "--json")
     try:
         assert started.exit_code == 0, started
@@ -145,6 +145,14 @@ def test_demo_logs_in_and_its_next_steps_work(oncore_process):
 
         ics = oncore_process("shows", "export", "--format", "ics")
         assert ics.exit_code == 0 and ics.stdout.count("BEGIN:VEVENT") == 7
+
+        session = demo["session_id"][:8]
+        assert oncore_process("advancing", "list").exit_code == 0
+        assert oncore_process("advancing", "set", session, "hospitality.guest_count=15").exit_code == 0
+        sheet = oncore_process("advancing", "show", session, "--json")
+        assert sheet.exit_code == 0 and sheet.json["hospitality"]["guest_count"] == 15, sheet
+        exported = oncore_process("advancing", "export", session, "--pdf", str(tmp_path / "advance.pdf"))
+        assert exported.exit_code == 0 and (tmp_path / "advance.pdf").read_bytes().startswith(b"%PDF")
 
         # A second run reuses the tour and issues a fresh code; the old one stops working.
         again = oncore_process("local", "start", "--demo", "--json")
