@@ -5,16 +5,20 @@
 2. The same file imported again: wall time vs `\\copy` (goal <= 10x) and rows written (n_tup_ins/n_tup_upd of
    shows and venues unchanged: goal 0).
 3. Validation of a 10,000-row file with one bad row at the end (nothing written) vs parsing it with the csv module
-   alone (goal <= 2x), in-process.
+   alone (goal <= 2x). Each is timed in a fresh interpreter, as `oncore import` always runs, after its imports: the
+   anchor is `list(csv.reader(file))` (the file parsed into its rows); counting the rows without keeping them is
+   printed too. Medians of --runs alternating runs.
 
-Run: python bench/bench_import.py
+Run: python bench/bench_import.py [--runs 9] [--validation-only]
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
 import os
+import statistics
 import random
 import subprocess
 import sys
@@ -76,8 +80,15 @@ def written(conn) -> tuple[int, int]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9, help="fresh interpreters per validation measurement")
+    parser.add_argument("--validation-only", action="store_true", help="figure 3 only (no local stack)")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="oi") as tmp:
         tmp_path = Path(tmp)
+        validation(tmp_path, args.runs)
+        if args.validation_only:
+            return
         stack = LocalStack(tmp_path / "home")
         info, _ = stack.start(port=0, db_port=0)
         try:
@@ -128,17 +139,8 @@ def run(info, tmp: Path, admin_conninfo: str) -> None:
                        f"\\copy public.shows ({columns}) from '{rows}' with (format csv)"], env)
     counts = conn.execute("select org_id, count(*) from shows group by 1").fetchall()
 
-    bad = tmp / "bad.csv"
-    generate(bad, bad_last=True)
-    start = time.perf_counter()
-    with bad.open(newline="", encoding="utf-8") as f:
-        parsed = sum(1 for _ in csv.reader(f))
-    parse_time = time.perf_counter() - start
-    start = time.perf_counter()
-    bad_plan = read_plan("shows", str(bad), "csv")
-    validate_time = time.perf_counter() - start
-    assert bad_plan.problems and parsed == N_SHOWS + 2
-    bad_cli = subprocess.run([*cli[:-1], str(bad), "--org", "bench-api"], env=env, capture_output=True, text=True)
+    bad_cli = subprocess.run([*cli[:-1], str(tmp / "bad.csv"), "--org", "bench-api"], env=env, capture_output=True,
+                             text=True)
     assert bad_cli.returncode == 2, bad_cli.stderr
 
     print(f"oncore import: {N_SHOWS} shows over {N_VENUES} venues; request body {body / 1024 / 1024:.1f} MB "
@@ -149,12 +151,42 @@ def run(info, tmp: Path, admin_conninfo: str) -> None:
     print(f"  import through --db-url (COPY + RPC):     {direct:6.2f} s   {direct / copy_time:5.1f}x \\copy (goal <= 3x)")
     print(f"  re-import, unchanged:                     {again:6.2f} s   {again / copy_time:5.1f}x \\copy (goal <= 10x)"
           f"; rows written: {after[0] - before[0]} inserted, {after[1] - before[1]} updated (goal 0)")
-    print(f"  csv module alone, {N_SHOWS + 1} rows (anchor):   {parse_time * 1000:6.0f} ms")
-    print(f"  validation, one bad row at the end:       {validate_time * 1000:6.0f} ms  "
-          f"{validate_time / parse_time:5.1f}x csv (goal <= 2x); exit {bad_cli.returncode}, nothing written")
+    print(f"  the bad file through the CLI: exit {bad_cli.returncode}, nothing written")
     for failure in FAILURES:
         print(f"  FAILED: {failure}")
     print("reproduce: python bench/bench_import.py")
+
+
+FRESH = {
+    "list": "import csv, time\nstart = time.perf_counter()\n"
+            "with open(PATH, newline='', encoding='utf-8') as f:\n    rows = list(csv.reader(f))\n",
+    "count": "import csv, time\nstart = time.perf_counter()\n"
+             "with open(PATH, newline='', encoding='utf-8') as f:\n    rows = sum(1 for _ in csv.reader(f))\n",
+    "validate": "import time\nfrom oncore_cli.services.imports import read_plan\nstart = time.perf_counter()\n"
+                "plan = read_plan('shows', PATH, 'csv')\nassert plan.problems and not plan.rows\n",
+}
+
+
+def validation(tmp: Path, runs: int) -> None:
+    """Figure 3, each measurement in a fresh interpreter."""
+    bad = tmp / "bad.csv"
+    generate(bad, bad_last=True)
+    root = str(Path(__file__).resolve().parent.parent)
+    times: dict[str, list[float]] = {name: [] for name in FRESH}
+    for _ in range(runs):
+        for name, code in FRESH.items():
+            out = subprocess.run([sys.executable, "-c", f"PATH = {str(bad)!r}\n{code}"
+                                  "print(time.perf_counter() - start)"], capture_output=True, text=True, check=True,
+                                 env={**os.environ, "PYTHONPATH": root})
+            times[name].append(float(out.stdout))
+    median = {name: statistics.median(values) * 1000 for name, values in times.items()}
+    print(f"validation of {N_SHOWS} rows, one bad row at the end (nothing written); medians of {runs} fresh "
+          "interpreters each:")
+    print(f"  csv module, file parsed into rows (anchor): {median['list']:6.1f} ms")
+    print(f"  csv module, rows counted, none kept:        {median['count']:6.1f} ms")
+    print(f"  oncore's validation (read_plan):            {median['validate']:6.1f} ms   "
+          f"{median['validate'] / median['list']:4.2f}x the anchor (goal <= 2x); "
+          f"{median['validate'] / median['count']:4.2f}x counting")
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ def venues(ctx: typer.Context, path: FileArg, fmt: FormatOpt = None, mapping: Ma
 
 def run_import(opts: ImportOptions, app_: App) -> None:
     from oncore_cli.core.errors import UsageError
-    from oncore_cli.services.import_file import guess_format, parse_map, read_text
+    from oncore_cli.services.import_file import guess_format, parse_map, read_data
     from oncore_cli.services.imports import MAX_SHOWN, read_plan
 
     fmt = guess_format(opts.path, opts.fmt)
@@ -98,10 +98,9 @@ def run_import(opts: ImportOptions, app_: App) -> None:
     out = app_.output
     with out.progress() as bar:
         bar.step(f"Reading {opts.path}")
-        text = read_text(opts.path)
+        data = read_data(opts.path)
         bar.step("Validating")
-        plan = read_plan(opts.kind, opts.path, fmt, mapping=mapping, date_format=opts.date_format, text=text,
-                         progress=lambda done: bar.step("Validating", done))
+        plan = read_plan(opts.kind, opts.path, fmt, mapping=mapping, date_format=opts.date_format, data=data)
     if plan.problems:  # printed once the progress bar is gone
         lines = plan.problem_lines()
         for line in lines[:MAX_SHOWN]:

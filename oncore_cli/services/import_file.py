@@ -14,6 +14,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 FORMATS = ("csv", "json", "ndjson")
@@ -33,13 +34,57 @@ class Problem:
 
 @dataclass
 class Table:
-    """The records of a file: `records` are (line, {field: text | None}); `columns` maps each field to the header
-    the file calls it (for messages); `problems` are those found while reading (bad JSON, unknown columns)."""
+    """The records of a file: `rows` hold each record's texts (or None), `index` the position of each field in them
+    and `lines` each record's first physical line; `headers` maps each field to the header the file calls it (for
+    messages); `problems` are those found while reading (bad JSON, unknown columns).
+
+    Validation looks at each column's distinct texts, and at the distinct combinations of a few columns, once:
+    `distinct` and `combinations` take them from the rows in one pass each, without copying columns out."""
 
     source: str
-    records: list[tuple[int, dict]] = field(default_factory=list)
-    columns: dict[str, str] = field(default_factory=dict)
+    lines: list[int] = field(default_factory=list)
+    rows: list[list[str | None]] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+
+    @classmethod
+    def from_records(cls, source: str, records: list[tuple[int, dict]]) -> Table:
+        """A table from (line, {field: value}) pairs, each field named as itself."""
+        names = list(dict.fromkeys(k for _, record in records for k in record))
+        return cls(source, [line for line, _ in records], [[_scalar(r.get(k)) for k in names] for _, r in records],
+                   {k: i for i, k in enumerate(names)}, {k: k for k in names})
+
+    def column(self, name: str) -> list[str | None]:
+        """The field's text on each row."""
+        if name not in self.index:
+            return [None] * len(self.rows)
+        return list(map(itemgetter(self.index[name]), self.rows))
+
+    def distinct(self, name: str) -> set[str | None]:
+        return set(map(itemgetter(self.index[name]), self.rows)) if name in self.index else {None}
+
+    def combinations(self, names: tuple[str, ...]) -> set[tuple]:
+        """The distinct (text, text, …) of the fields on the rows; None for a field the file does not have."""
+        given = [name for name in names if name in self.index]
+        if len(given) < 2:
+            found = {(text,) for text in self.distinct(given[0])} if given else {()}
+        else:
+            found = set(map(itemgetter(*(self.index[name] for name in given)), self.rows))
+        if len(given) == len(names):
+            return found
+        where = {name: given.index(name) for name in given}
+        return {tuple(combo[where[name]] if name in where else None for name in names) for combo in found}
+
+    def keys(self, names: tuple[str, ...]) -> list[tuple]:
+        """Each row's (text, text, …) of the fields, as `combinations` gives them."""
+        return list(zip(*(self.column(name) for name in names)))
+
+    @property
+    def records(self) -> list[tuple[int, dict]]:
+        """Record by record, the fields each one gives (for callers and tests that read rows)."""
+        return [(line, {k: row[i] for k, i in self.index.items() if row[i] is not None})
+                for line, row in zip(self.lines, self.rows)]
 
 
 def normalise(header: str) -> str:
@@ -76,14 +121,20 @@ def guess_format(path: str, given: str | None) -> str:
     raise UsageError(f"cannot tell the format of {path}: pass --format csv, json or ndjson")
 
 
-def read_text(path: str) -> str:
-    """The file's text (stdin for "-"), without a byte-order mark."""
+def read_data(path: str) -> bytes:
+    """The file's bytes (stdin for "-")."""
     from oncore_cli.core.errors import UsageError
 
     try:
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
         raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
+
+
+def decode(data: bytes, path: str) -> str:
+    """The text of a file's bytes, without a byte-order mark; not UTF-8 is an error naming the line."""
+    from oncore_cli.core.errors import UsageError
+
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -97,14 +148,18 @@ def display_name(path: str) -> str:
 
 
 def read_table(path: str, fmt: str, fields: tuple[str, ...], aliases: dict[str, str],
-               mapping: dict[str, str | None] | None = None, text: str | None = None) -> Table:
-    text = read_text(path) if text is None else text
+               mapping: dict[str, str | None] | None = None, data: bytes | str | None = None) -> Table:
+    data = read_data(path) if data is None else data.encode() if isinstance(data, str) else data
     table = Table(display_name(path))
     resolve = _resolver(fields, aliases, mapping or {})
     if fmt == "csv":
-        _read_csv(text, table, resolve)
+        try:
+            _read_csv(data, table, resolve)
+        except UnicodeDecodeError:
+            decode(data, path)  # raises, naming the line
+            raise
     else:
-        _read_json(text, table, resolve, ndjson=fmt == "ndjson")
+        _read_json(decode(data, path), table, resolve, ndjson=fmt == "ndjson")
     return table
 
 
@@ -142,13 +197,14 @@ def _columns(headers: list[str], table: Table, resolve, line: int) -> list[str |
             target = None
         if target:
             seen[target] = header.strip()
-            table.columns[target] = header.strip()
+            table.headers[target] = header.strip()
         targets.append(target)
     return targets
 
 
-def _read_csv(text: str, table: Table, resolve) -> None:
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _read_csv(data: bytes, table: Table, resolve) -> None:
+    # Decoded as it is parsed (as a file opened in text mode is), not into one big string first.
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""))
     try:
         headers = next(reader)
     except StopIteration:
@@ -157,25 +213,39 @@ def _read_csv(text: str, table: Table, resolve) -> None:
         table.problems.append(Problem(1, "", f"not CSV: {e}"))
         return
     targets = _columns(headers, table, resolve, 1)
-    used = [(i, t) for i, t in enumerate(targets) if t]
-    blank_header = [i for i, t in enumerate(targets) if t == ""]
+    width = len(targets)
+    rows: list[list[str]] = []
+    lines = table.lines
+    add_row, add_line = rows.append, lines.append
     previous = reader.line_num
     try:
         for values in reader:
-            line, previous = previous + 1, reader.line_num
-            if not any(v.strip() for v in values):
-                continue  # all-empty rows (Excel leaves them at the end)
-            for i in blank_header:
-                if i < len(values) and values[i].strip():
-                    table.problems.append(Problem(line, f"column {i + 1}", "a value under an empty header: "
-                                                  "give the column a name, or remove it"))
-            if len(values) > len(targets) and any(v.strip() for v in values[len(targets):]):
-                table.problems.append(Problem(line, "", f"{len(values)} values but only {len(targets)} columns "
-                                              "in the header (a comma in a value needs quotes)"))
-            n = len(values)
-            table.records.append((line, {t: values[i] if i < n else None for i, t in used}))
+            add_line(previous + 1)
+            previous = reader.line_num
+            add_row(values)
     except csv.Error as e:
         table.problems.append(Problem(reader.line_num, "", f"not CSV: {e}"))
+    keep = []
+    for index, values in enumerate(rows):  # the rare rows first: empty ones, short or long ones
+        if len(values) != width or not values[0].strip():
+            if not any(v.strip() for v in values):
+                continue  # all-empty rows (Excel leaves them at the end)
+            if len(values) > width and any(v.strip() for v in values[width:]):
+                table.problems.append(Problem(lines[index], "", f"{len(values)} values but only {width} columns "
+                                              "in the header (a comma in a value needs quotes)"))
+            rows[index] = values[:width] + [None] * (width - len(values))
+        keep.append(index)
+    if len(keep) < len(rows):
+        rows = [rows[i] for i in keep]
+        table.lines = lines = [lines[i] for i in keep]
+    for i, target in enumerate(targets):
+        # An empty header (Excel's trailing column): its cells must be empty too.
+        if target == "" and any((text or "").strip() for text in set(map(itemgetter(i), rows))):
+            table.problems += [Problem(line, f"column {i + 1}", "a value under an empty header: give the column a "
+                                       "name, or remove it") for line, row in zip(lines, rows) if (row[i] or "").strip()]
+    table.problems.sort(key=lambda p: p.line)
+    table.rows = rows
+    table.index = {t: i for i, t in enumerate(targets) if t}
 
 
 def _read_json(text: str, table: Table, resolve, ndjson: bool) -> None:
@@ -190,6 +260,7 @@ def _read_json(text: str, table: Table, resolve, ndjson: bool) -> None:
     else:
         items = _json_array(text, table)
     cache: dict[str, str | None | bool] = {}
+    records = []
     for line, item in items:
         if not isinstance(item, dict):
             table.problems.append(Problem(line, "", "each record must be a JSON object"))
@@ -202,11 +273,14 @@ def _read_json(text: str, table: Table, resolve, ndjson: bool) -> None:
                     table.problems.append(Problem(line, key, "unknown field: rename it, or pass "
                                                   f"--map '{key}=FIELD' (or '{key}=' to ignore it)"))
                 elif cache[key]:
-                    table.columns.setdefault(cache[key], key)
+                    table.headers.setdefault(cache[key], key)
             target = cache[key]
             if target:
                 record[target] = _scalar(value)
-        table.records.append((line, record))
+        records.append((line, record))
+    table.lines = [line for line, _ in records]
+    table.index = {name: i for i, name in enumerate(table.headers)}
+    table.rows = [[r.get(name) for name in table.headers] for _, r in records]
 
 
 def _scalar(value) -> str | None:

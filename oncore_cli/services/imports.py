@@ -1,7 +1,8 @@
 """ImportService: tour files (CSV, JSON, NDJSON) into shows and venues, validated first, written in one call.
 
 The file format is the tour spreadsheet tour managers keep (docs: README, "Importing a tour"). Every record is
-validated (pydantic) before anything is sent; a file with any problem writes nothing. The rows then go to the
+validated before anything is sent, column by column (each distinct text once: a tour repeats its dates, times, zones
+and venues), and a file with any problem writes nothing. The rows then go to the
 `import_shows` / `import_venues` RPC in one request, so one transaction: the file lands completely or not at all,
 and running it again writes nothing. With a database URL (CI), the same RPC is fed through COPY instead.
 """
@@ -9,14 +10,14 @@ and running it again writes nothing. With a database URL (CI), the same RPC is f
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import re
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, Literal
-
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
+from itertools import compress
+from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence
 
 from oncore_cli.core.errors import OncoreError, UsageError
 from oncore_cli.services import times
@@ -65,26 +66,26 @@ _US = "%m/%d/%Y"
 DATE_FORMATS = {"iso": _ISO, "us": _US, "eu": "%d/%m/%Y"}
 
 
-# -- validation models -------------------------------------------------------------------------------------------------
-@lru_cache(maxsize=4096)
+# -- validation: each column's distinct texts once --------------------------------------------------------------
+_DATE_PARTS = {_ISO: (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"), (0, 1, 2)),
+               _US: (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})"), (2, 0, 1))}  # also Excel's 3/14/27
+
+
 def _date(text: str, fmt: str) -> dt.date:
     try:
-        return dt.datetime.strptime(text, fmt).date()
-    except ValueError:
-        if fmt == _US and re.fullmatch(r"\d{1,2}/\d{1,2}/\d{2}", text):
-            return dt.datetime.strptime(text, "%m/%d/%y").date()  # Excel's short US date
+        if fmt not in _DATE_PARTS:
+            return dt.datetime.strptime(text, fmt).date()
+        pattern, order = _DATE_PARTS[fmt]
+        parts = pattern.fullmatch(text).groups()
+        year, month, day = (parts[i] for i in order)
+        return dt.date(int(year) + (2000 if len(year) == 2 else 0), int(month), int(day))
+    except (ValueError, AttributeError):
         shown = {v: k for k, v in DATE_FORMATS.items()}.get(fmt, fmt)
         raise ValueError(f"{text!r} is not a date in the file's format ({shown}: "
                          f"{dt.date(2027, 3, 14).strftime(fmt)}); pass --date-format if the file uses another") \
             from None
 
 
-@lru_cache(maxsize=1024)
-def _clock(text: str) -> str:
-    return times.clock(text)
-
-
-@lru_cache(maxsize=1024)
 def _zone(name: str) -> str:
     try:
         times.zone(name)
@@ -95,122 +96,186 @@ def _zone(name: str) -> str:
     return name
 
 
-def _text(value: Any) -> Any:
-    if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            return None
-        return unicodedata.normalize("NFC", value) if not value.isascii() else value
-    return value
+def _country(text: str) -> str:
+    if not (len(text) == 2 and text.isalpha() and text.isascii()):
+        raise ValueError(f"{text!r} is not an ISO 3166 alpha-2 country code (e.g. DE, GB, US)")
+    return text.upper()
 
 
-class _Row(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _clean(cls, data: Any) -> Any:
-        # Empty cells are missing values; text keeps its accents in one (NFC) form.
-        return {k: _text(v) for k, v in data.items()} if isinstance(data, dict) else data
-
-    @field_validator("country", mode="before", check_fields=False)
-    @classmethod
-    def _country(cls, value: Any) -> Any:
-        if value is None:
-            return value
-        if not (isinstance(value, str) and len(value) == 2 and value.isalpha() and value.isascii()):
-            raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 country code (e.g. DE, GB, US)")
-        return value.upper()
-
-    @field_validator("timezone", mode="before", check_fields=False)
-    @classmethod
-    def _timezone(cls, value: Any) -> Any:
-        return value if value is None else _zone(str(value))
-
-    @field_validator("capacity", mode="before", check_fields=False)
-    @classmethod
-    def _capacity(cls, value: Any) -> Any:
-        if value is None:
-            return value
-        text = str(value).replace(",", "").replace("_", "")
-        if not text.isdigit() or int(text) < 1:
-            raise ValueError(f"{value!r} is not a positive whole number")
+def _capacity(text: str) -> int:
+    if text.isdigit() and text[0] != "0":
         return int(text)
+    digits = text.replace(",", "").replace("_", "")
+    if not digits.isdigit() or int(digits) < 1:
+        raise ValueError(f"{text!r} is not a positive whole number")
+    return int(digits)
 
 
-class ShowRecord(_Row):
-    date: dt.date
-    city: str
-    country: str
-    venue_name: str
-    venue_address: str | None = None
-    capacity: int | None = None
-    status: Literal["hold", "confirmed", "cancelled"]
-    load_in: str | None = None
-    doors: str | None = None
-    set_time: str | None = None
-    curfew: str | None = None
-    timezone: str
-    promoter_email: str | None = None
-    notes: str | None = None
-    external_ref: str | None = None
-    title: str | None = None
-
-    @field_validator("date", mode="before")
-    @classmethod
-    def _date(cls, value: Any, info: ValidationInfo) -> Any:
-        return value if value is None else _date(str(value), info.context["date_format"])
-
-    @field_validator("status", mode="before")
-    @classmethod
-    def _status(cls, value: Any) -> Any:
-        if value is None:
-            return value
-        status = str(value).lower()
-        if status not in ("hold", "confirmed", "cancelled"):
-            raise ValueError(f"{value!r} is not a status: use confirmed, hold or cancelled")
-        return status
-
-    @field_validator("load_in", "doors", "set_time", "curfew", mode="before")
-    @classmethod
-    def _time(cls, value: Any) -> Any:
-        return value if value is None else _clock(str(value))
-
-    @field_validator("promoter_email", mode="before")
-    @classmethod
-    def _email(cls, value: Any) -> Any:
-        if value is not None and not _EMAIL.match(str(value)):
-            raise ValueError(f"{value!r} is not an e-mail address")
-        return value
+def _status(text: str) -> str:
+    status = text.lower()
+    if status not in ("hold", "confirmed", "cancelled"):
+        raise ValueError(f"{text!r} is not a status: use confirmed, hold or cancelled")
+    return status
 
 
-class VenueRecord(_Row):
-    name: str
-    city: str
-    country: str | None = None
-    timezone: str | None = None
-    capacity: int | None = None
-    address: str | None = None
-    postcode: str | None = None
-    region: str | None = None
-    venue_type: str | None = None
-    notes: str | None = None
-    external_ref: str | None = None
+def _email(text: str) -> str:
+    if not _EMAIL.match(text):
+        raise ValueError(f"{text!r} is not an e-mail address")
+    return text
+
+
+def _text(value: str | None) -> str | None:
+    """A cell as text: empty is missing; accents in one (NFC) form."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    return value if value.isascii() else unicodedata.normalize("NFC", value)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a column accepts: `parse` turns a cell's text (stripped, not empty) into its value or raises ValueError
+    saying why; None keeps the text."""
+
+    parse: Callable[[str], Any] | None = None
+    required: bool = False
+
+
+SHOW_RULES = {
+    "date": Rule(required=True),  # parsed in the file's date format
+    "city": Rule(required=True), "country": Rule(_country, True), "venue_name": Rule(required=True),
+    "venue_address": Rule(), "capacity": Rule(_capacity),
+    "status": Rule(_status, True),
+    "load_in": Rule(times.clock), "doors": Rule(times.clock), "set_time": Rule(times.clock),
+    "curfew": Rule(times.clock),
+    "timezone": Rule(_zone, True), "promoter_email": Rule(_email), "notes": Rule(), "external_ref": Rule(),
+    "title": Rule(),
+}
+VENUE_RULES = {
+    "name": Rule(required=True), "city": Rule(required=True), "country": Rule(_country), "timezone": Rule(_zone),
+    "capacity": Rule(_capacity), "address": Rule(), "postcode": Rule(), "region": Rule(), "venue_type": Rule(),
+    "notes": Rule(), "external_ref": Rule(),
+}
+
+
+class _Columns:
+    """A table's columns with each distinct text validated once: `values[field]` maps a text to its value, and a row
+    whose text in any column fails is reported (FILE:LINE: column: problem) and marked in `bad`.
+
+    `combinations` name the column tuples that rules compare across rows; each becomes the set of its distinct
+    combinations in one pass over the rows, and the distinct texts of its columns come from that set instead of a
+    pass of their own (a pass over 10,000 rows costs more than all the checks of a column's few distinct texts)."""
+
+    def __init__(self, table: Table, rules: dict[str, Rule], plan: Plan,
+                 combinations: tuple[tuple[str, ...], ...] = ()) -> None:
+        self.table, self.plan = table, plan
+        self.lines = table.lines
+        self.bad: set[int] = set()
+        self._cells: dict[str, list] = {}
+        self.combos = {names: table.combinations(names) for names in combinations}
+        distinct: dict[str, set] = {}
+        for names, found in self.combos.items():
+            for k, name in enumerate(names):
+                if name not in distinct:
+                    distinct[name] = {combo[k] for combo in found}
+        self.values = {name: self._check(name, rule, distinct.get(name)) for name, rule in rules.items()}
+
+    def cells(self, name: str) -> list:
+        """The column's texts, row by row (copied out of the rows once, when a rule needs them)."""
+        if name not in self._cells:
+            self._cells[name] = self.table.column(name)
+        return self._cells[name]
+
+    def _check(self, name: str, rule: Rule, distinct: set | None) -> dict | None:
+        if rule.parse is None and not rule.required:
+            return None  # free text (notes, addresses): nothing to refuse; cleaned when the row is built
+        values: dict[str | None, Any] = {}
+        failed: dict[str | None, str] = {}
+        for text in self.table.distinct(name) if distinct is None else distinct:
+            clean = _text(text)
+            if clean is None:
+                if rule.required:
+                    failed[text] = "required"
+                else:
+                    values[text] = None
+                continue
+            try:
+                values[text] = rule.parse(clean) if rule.parse else clean
+            except ValueError as e:
+                failed[text] = str(e)
+        if failed:
+            column = self.cells(name)
+            self.report(self.rows_with(column, failed), name, lambda i: failed[column[i]])
+        return values
+
+    @staticmethod
+    def rows_with(column: Sequence, texts: dict | set) -> list[int]:
+        """The rows whose cell is one of `texts`."""
+        return list(compress(range(len(column)), map(texts.__contains__, column)))
+
+    def distinct_values(self, name: str, key: Callable[[Any], Any] | None = None) -> bool:
+        """True if different texts of the column (that passed) never mean the same value (with `key` applied)."""
+        values = [value for value in self.values[name].values() if value is not None]
+        return len(set(map(key, values) if key else values)) == len(values)
+
+    def report(self, rows: list[int], name: str, message: Callable[[int], str], skip_later: bool = True) -> None:
+        """Problems for `rows` in column `name`; `skip_later`: the rows are left out of the checks that follow."""
+        column = self.table.headers.get(name, name) if name else ""
+        for i in rows:
+            self.plan.problems.append(Problem(self.lines[i], column, message(i)))
+        if skip_later:
+            self.bad.update(rows)
+
+    def mapped(self, name: str, key: Callable[[Any], Any] | None = None) -> list:
+        """The column's values, row by row (None where the row's text failed); `key` applied to each distinct one."""
+        values = self.values[name]
+        if values is None:
+            return list(map(_text, self.cells(name)))
+        if key:
+            values = {text: None if value is None else key(value) for text, value in values.items()}
+        return list(map(values.get, self.cells(name)))
+
+    def row(self, i: int) -> dict:
+        """Row i's values by field (a row without problems)."""
+        row, index = self.table.rows[i], self.table.index
+        return {name: _text(row[index[name]] if name in index else None) if values is None else
+                values[row[index[name]] if name in index else None] for name, values in self.values.items()}
+
+    def unique(self, keys: list, what: str, identity: str) -> list[int]:
+        """Rows (not already bad) whose key an earlier row has: reported as the same `what` as that row."""
+        if len(set(keys)) == len(keys):
+            return []
+        seen: dict = {}
+        repeated = []
+        for i, key in enumerate(keys):
+            if i in self.bad:
+                continue
+            if key in seen:
+                repeated.append(i)
+                self.plan.problems.append(Problem(self.lines[i], "", f"the same {what} as line {self.lines[seen[key]]} "
+                                                  f"({identity})"))
+            else:
+                seen[key] = i
+        self.bad.update(repeated)
+        return repeated
 
 
 # -- identity --------------------------------------------------------------------------------------------------------
-def _key(*parts: str) -> str:
-    return "|".join(" ".join(p.split()).casefold() for p in parts)
+def _fold(text: str) -> str:
+    """A name as identity compares it: spaces collapsed, case folded."""
+    return " ".join(text.split()).casefold()
 
 
 def venue_ref(name: str, city: str) -> str:
     """A venue's stable key when the file has none: its identity (name, city), compared without case."""
-    return _key(name, city)
+    return f"{_fold(name)}|{_fold(city)}"
 
 
 def show_ref(date: dt.date, venue_name: str, city: str) -> str:
     """A show's stable key when the file has none: its identity (date, venue_name, city)."""
-    return _key(date.isoformat(), venue_name, city)
+    return f"{date.isoformat()}|{venue_ref(venue_name, city)}"
 
 
 # -- the plan: validated rows ready to send ----------------------------------------------------------------------
@@ -227,23 +292,9 @@ class Plan:
         return [p.text(self.source) for p in ordered]
 
 
-def _pydantic_problems(error: ValidationError, line: int, columns: dict[str, str]) -> list[Problem]:
-    found = []
-    for item in error.errors(include_url=False):
-        name = str(item["loc"][0]) if item["loc"] else ""
-        if item["type"] == "missing" or item.get("input", "") is None:
-            message = "required"
-        elif item["type"] == "value_error":
-            message = str(item["ctx"]["error"]) if "ctx" in item else item["msg"]
-        else:
-            message = item["msg"]
-        found.append(Problem(line, columns.get(name, name), message))
-    return found
-
-
 def _missing_columns(table: Table, required: tuple[str, ...], plan: Plan) -> bool:
-    if table.records and not table.problems:
-        missing = [f for f in required if f not in table.columns]
+    if table.lines and not table.problems:
+        missing = [f for f in required if f not in table.headers]
         for name in missing:
             plan.problems.append(Problem(1, name, "required column is missing (or map one with --map COLUMN="
                                          f"{name})"))
@@ -254,109 +305,148 @@ def _missing_columns(table: Table, required: tuple[str, ...], plan: Plan) -> boo
 def _date_format(table: Table, given: str | None) -> str:
     if given:
         return DATE_FORMATS.get(given.lower(), given)
-    for _, record in table.records:
-        value = (record.get("date") or "").strip()
+    for value in table.column("date"):
+        value = (value or "").strip()
         if value:
             return _US if "/" in value else _ISO  # a file uses one format throughout: the first date decides
     return _ISO
 
 
-def plan_shows(table: Table, date_format: str | None = None,
-               progress: Callable[[int], None] | None = None) -> Plan:
+IDENTITY = ("date", "venue_name", "city")
+WHERE = ("venue_name", "city", "timezone", "country")
+WHEN = ("date", "timezone", *TIME_COLUMNS)
+
+
+def plan_shows(table: Table, date_format: str | None = None) -> Plan:
+    """Validate a table of shows column by column: every problem in the file, or the rows to send."""
     plan = Plan("shows", table.source, problems=list(table.problems))
     if _missing_columns(table, SHOW_REQUIRED, plan):
         return plan
-    context = {"date_format": _date_format(table, date_format)}
-    columns = table.columns
-    seen: dict[str, int] = {}
-    venues: dict[str, tuple[int, ShowRecord]] = {}
-    validate = ShowRecord.model_validate
-    for count, (line, record) in enumerate(table.records, start=1):
-        if progress and count % 1000 == 0:
-            progress(count)
-        try:
-            show = validate(record, context=context)
-        except ValidationError as e:
-            plan.problems += _pydantic_problems(e, line, columns)
-            continue
-        ref = show.external_ref or show_ref(show.date, show.venue_name, show.city)
-        if ref in seen:
-            plan.problems.append(Problem(line, "", f"the same show as line {seen[ref]} "
-                                         "(date, venue_name and city identify a show)"))
-            continue
-        seen[ref] = line
-        vref = venue_ref(show.venue_name, show.city)
-        first = venues.setdefault(vref, (line, show))
-        if first[0] != line:
-            for name in ("timezone", "country"):
-                if getattr(first[1], name) != getattr(show, name):
-                    plan.problems.append(Problem(line, columns.get(name, name), f"{getattr(show, name)} here, but "
-                                                 f"{getattr(first[1], name)} for the same venue on line {first[0]}"))
-        try:
-            instants = show_instants(show)
-        except ValueError as e:
-            column, _, message = str(e).partition(": ")
-            plan.problems.append(Problem(line, columns.get(column, column), message))
-            continue
+    fmt = _date_format(table, date_format)
+    cols = _Columns(table, SHOW_RULES | {"date": Rule(lambda text: _date(text, fmt), True)}, plan,
+                    (WHEN, WHERE, IDENTITY))
+    _one_row_per_show(cols)
+    _same_venue_everywhere(cols)
+    instants = _instants(cols)
+    if plan.problems:
+        return plan
+    names, cities = cols.mapped("venue_name", _fold), cols.mapped("city", _fold)
+    when = cols.table.keys(WHEN)
+    for i, line in enumerate(table.lines):
+        cell = cols.row(i)
+        vref = f"{names[i]}|{cities[i]}"
+        ref = cell["external_ref"] or f"{cell['date'].isoformat()}|{vref}"
         plan.lines[ref] = line
         plan.rows.append({
-            "external_ref": ref, "date": show.date.isoformat(), "status": show.status, **instants,
-            "capacity": show.capacity, "promoter_email": show.promoter_email, "notes": show.notes,
-            **({"title": show.title} if show.title else {}),
-            "venue": {"external_ref": vref, "name": show.venue_name, "city": show.city, "country": show.country,
-                      "timezone": show.timezone, "address": show.venue_address},
+            "external_ref": ref, "date": cell["date"].isoformat(), "status": cell["status"], **instants[when[i]],
+            "capacity": cell["capacity"], "promoter_email": cell["promoter_email"], "notes": cell["notes"],
+            **({"title": cell["title"]} if cell["title"] else {}),
+            "venue": {"external_ref": vref, "name": cell["venue_name"], "city": cell["city"],
+                      "country": cell["country"], "timezone": cell["timezone"], "address": cell["venue_address"]},
         })
-    if progress:
-        progress(len(table.records))
     return plan
 
 
-def show_instants(show: ShowRecord) -> dict[str, str | None]:
-    """The row's local wall-clock times (in its timezone, on its date) as instants: the one place an import reads
-    local times (services/times.py does the conversion). Raises ValueError "column: problem"."""
-    given = {field: getattr(show, column) for column, field in TIME_COLUMNS.items()}
-    try:
-        return times.local_instants(show.date, show.timezone, given)
-    except ValueError as e:
-        field, _, message = str(e).partition(": ")
-        column = next((c for c, f in TIME_COLUMNS.items() if f == field), field)
-        raise ValueError(f"{column}: {message}") from None
+def _one_row_per_show(cols: _Columns) -> None:
+    """A show (its external_ref, or date, venue_name and city) is on one row only. When no two rows have the same
+    texts and no two texts of a column mean the same, that is already known."""
+    refs = cols.mapped("external_ref")
+    if not any(refs) and len(cols.combos[IDENTITY]) == len(cols.lines) and cols.distinct_values("date") and \
+            cols.distinct_values("venue_name", _fold) and cols.distinct_values("city", _fold):
+        return
+    keys = zip(cols.mapped("date"), cols.mapped("venue_name", _fold), cols.mapped("city", _fold))
+    cols.unique([ref or key for ref, key in zip(refs, keys)], "show",
+                "date, venue_name and city identify a show")
 
 
-def plan_venues(table: Table, progress: Callable[[int], None] | None = None) -> Plan:
+def _same_venue_everywhere(cols: _Columns) -> None:
+    """A venue (name, city) has one time zone and one country: a row that differs from the venue's first row is
+    reported."""
+    value = cols.values
+    seen: dict[tuple, tuple] = {}
+    for name, city, zone, country in cols.combos[WHERE]:  # each distinct combination, not each row
+        venue = (value["venue_name"].get(name), value["city"].get(city))
+        if seen.setdefault((venue[0] and _fold(venue[0]), venue[1] and _fold(venue[1])),
+                           (value["timezone"].get(zone), value["country"].get(country))) != \
+                (value["timezone"].get(zone), value["country"].get(country)):
+            break
+    else:
+        return
+    venues = list(zip(cols.mapped("venue_name", _fold), cols.mapped("city", _fold)))
+    zones, countries = cols.mapped("timezone"), cols.mapped("country")
+    first: dict[tuple, int] = {}
+    for i, venue in enumerate(venues):
+        if i in cols.bad:
+            continue
+        j = first.setdefault(venue, i)
+        for name, column in (("timezone", zones), ("country", countries)):
+            if column[i] != column[j]:
+                cols.report([i], name, lambda _: f"{column[i]} here, but {column[j]} for the same venue on line "
+                                                 f"{cols.lines[j]}", skip_later=False)
+
+
+def _instants(cols: _Columns) -> dict[tuple, dict]:
+    """The local wall-clock times (in the zone, on the date) as instants, for each distinct combination of date,
+    zone and times (WHEN); services/times.py has the rules. A row whose combination is refused is reported."""
+    value = cols.values
+    found: dict[tuple, dict] = {}
+    refused: dict[tuple, tuple[str, str]] = {}
+    for key in cols.combos[WHEN]:
+        date, zone = value["date"].get(key[0]), value["timezone"].get(key[1])
+        clocks = [value[column].get(text, False) for column, text in zip(TIME_COLUMNS, key[2:])]
+        if date is None or zone is None or False in clocks:
+            continue  # the row is reported already
+        try:
+            found[key] = times.local_instants(date, zone, dict(zip(TIME_COLUMNS.values(), clocks)))
+        except ValueError as e:
+            field_name, _, message = str(e).partition(": ")
+            refused[key] = (next((c for c, f in TIME_COLUMNS.items() if f == field_name), field_name), message)
+    if refused:
+        keys = cols.table.keys(WHEN)
+        for i in cols.rows_with(keys, refused):
+            if i not in cols.bad:
+                column, message = refused[keys[i]]
+                cols.report([i], column, lambda _: message)
+    return found
+
+
+def plan_venues(table: Table) -> Plan:
     plan = Plan("venues", table.source, problems=list(table.problems))
     if _missing_columns(table, VENUE_REQUIRED, plan):
         return plan
-    seen: dict[str, int] = {}
-    for count, (line, record) in enumerate(table.records, start=1):
-        if progress and count % 1000 == 0:
-            progress(count)
-        try:
-            venue = VenueRecord.model_validate(record)
-        except ValidationError as e:
-            plan.problems += _pydantic_problems(e, line, table.columns)
-            continue
-        identity = venue_ref(venue.name, venue.city)
-        if identity in seen:
-            plan.problems.append(Problem(line, "", f"the same venue as line {seen[identity]} "
-                                         "(name and city identify a venue)"))
-            continue
-        seen[identity] = line
-        ref = venue.external_ref or identity
+    cols = _Columns(table, VENUE_RULES, plan)
+    names, cities = cols.mapped("name", _fold), cols.mapped("city", _fold)
+    cols.unique(list(zip(names, cities)), "venue", "name and city identify a venue")
+    if plan.problems:
+        return plan
+    for i, line in enumerate(table.lines):
+        venue = cols.row(i)
+        ref = venue.pop("external_ref") or f"{names[i]}|{cities[i]}"
         plan.lines[ref] = line
-        plan.rows.append(venue.model_dump(exclude={"external_ref"}) | {"external_ref": ref})
+        plan.rows.append(venue | {"external_ref": ref})
     return plan
 
 
 def read_plan(kind: str, path: str, fmt: str, *, mapping: dict[str, str | None] | None = None,
-              date_format: str | None = None, text: str | None = None,
-              progress: Callable[[int], None] | None = None) -> Plan:
+              date_format: str | None = None, data: bytes | str | None = None) -> Plan:
     """Read and validate a file: the rows to send, or the problems found (every one of them)."""
-    if kind == "shows":
-        table = read_table(path, fmt, SHOW_FIELDS, SHOW_ALIASES, mapping, text)
-        return plan_shows(table, date_format, progress)
-    table = read_table(path, fmt, VENUE_FIELDS, VENUE_ALIASES, mapping, text)
-    return plan_venues(table, progress)
+    with _collector_paused():
+        if kind == "shows":
+            return plan_shows(read_table(path, fmt, SHOW_FIELDS, SHOW_ALIASES, mapping, data), date_format)
+        return plan_venues(read_table(path, fmt, VENUE_FIELDS, VENUE_ALIASES, mapping, data))
+
+
+@contextmanager
+def _collector_paused():
+    """A file becomes an object or more per cell, all kept until sent, none in a reference cycle: the cyclic garbage
+    collector would only walk them again and again while they are made (a third of the time of a large file)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # -- sending ---------------------------------------------------------------------------------------------------------

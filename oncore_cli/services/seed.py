@@ -96,7 +96,7 @@ def _text(value: Any) -> str | None:
 def _table(source: str, records: list[tuple[int, dict]]):
     from oncore_cli.services.import_file import Table
 
-    return Table(source, records, {k: k for _, record in records for k in record})
+    return Table.from_records(source, records)
 
 
 class SeedService:

@@ -129,12 +129,13 @@ def local_instants(day: dt.date, tz_name: str, given: dict[str, str | None]) -> 
 
 @lru_cache(maxsize=8192)
 def _fixed_offset(day: dt.date, tz_name: str) -> dt.timezone | None:
-    """The zone's UTC offset if it is the same at every wall-clock hour from the day's midnight to two days later
-    (no daylight-saving change in between), else None."""
+    """The zone's UTC offset if it is the same from the day's midnight to two days later (no daylight-saving change
+    in between), else None. Sampled at each midnight, both sides of a repeated hour: zones change their clocks at
+    most twice a year, never twice within a day."""
     tz = zone(tz_name)
     midnight = dt.datetime.combine(day, dt.time(0))
-    offsets = {(midnight + dt.timedelta(hours=hours)).replace(tzinfo=tz, fold=fold).utcoffset()
-               for hours in range(0, 49) for fold in (0, 1)}
+    offsets = {(midnight + dt.timedelta(days=days)).replace(tzinfo=tz, fold=fold).utcoffset()
+               for days in (0, 1, 2) for fold in (0, 1)}
     return dt.timezone(offsets.pop()) if len(offsets) == 1 else None
 
 

@@ -40,7 +40,7 @@ def test_json_array_records_carry_their_starting_line():
     records = [{"date": "2027-01-01", "notes": "x"}, {"date": "2027-01-02", "capacity": 12, "notes": None}]
     t = table(json.dumps(records, indent=2), "json")
     assert [line for line, _ in t.records] == [2, 6]
-    assert t.records[1][1] == {"date": "2027-01-02", "capacity": "12", "notes": None}
+    assert t.records[1][1] == {"date": "2027-01-02", "capacity": "12"}  # null: not given
     broken = table('[\n {"date": "2027-01-01"},\n {"date": \n', "json")
     assert broken.problems and broken.problems[0].line == 4
     nd = table('{"date": "2027-01-01"}\n\n{"date": oops}\n', "ndjson")
@@ -88,16 +88,17 @@ def test_local_instants_name_the_field():
 def test_dates_one_format_per_file_and_date_format():
     us = "date,city,country,venue_name,status,timezone\n3/14/2027,A,US,V,hold,America/Chicago\n" \
          "12/1/27,A,US,W,hold,America/Chicago\n2027-03-15,A,US,X,hold,America/Chicago\n"
-    plan = read_plan("shows", "t.csv", "csv", text=us)
-    assert [r["date"] for r in plan.rows] == ["2027-03-14", "2027-12-01"]
-    assert [(p.line, p.column) for p in plan.problems] == [(4, "date")]
+    plan = read_plan("shows", "t.csv", "csv", data=us)
+    assert [(p.line, p.column) for p in plan.problems] == [(4, "date")] and plan.rows == []
+    plan = read_plan("shows", "t.csv", "csv", data=us.rsplit("2027-03-15", 1)[0])
+    assert [r["date"] for r in plan.rows] == ["2027-03-14", "2027-12-01"] and not plan.problems
     eu = "date,city,country,venue_name,status,timezone\n14.03.2027,A,DE,V,hold,Europe/Berlin\n"
-    plan = read_plan("shows", "t.csv", "csv", text=eu, date_format="%d.%m.%Y")
+    plan = read_plan("shows", "t.csv", "csv", data=eu, date_format="%d.%m.%Y")
     assert plan.rows[0]["date"] == "2027-03-14" and not plan.problems
 
 
 def test_missing_required_column_is_reported_once():
-    plan = read_plan("shows", "t.csv", "csv", text="date,city\n2027-01-01,A\n2027-01-02,B\n")
+    plan = read_plan("shows", "t.csv", "csv", data="date,city\n2027-01-01,A\n2027-01-02,B\n")
     assert sorted(p.column for p in plan.problems) == ["country", "status", "timezone", "venue_name"]
     assert {p.line for p in plan.problems} == {1}
 
@@ -107,9 +108,11 @@ def test_conflicting_venue_details_and_nfc_text():
     text = ("date,city,country,venue_name,status,timezone,notes\n"
             f"2027-01-01,{decomposed},DE,Palladium,hold,Europe/Berlin,Caf\u0065\u0301\n"
             "2027-01-02,Köln,DE,Palladium,hold,Europe/Paris,\n")
-    plan = read_plan("shows", "t.csv", "csv", text=text)
+    plan = read_plan("shows", "t.csv", "csv", data=text)
+    assert [(p.line, p.column) for p in plan.problems] == [(3, "timezone")] and plan.rows == []
+    plan = read_plan("shows", "t.csv", "csv", data=text.replace("Europe/Paris", "Europe/Berlin"))
     assert plan.rows[0]["venue"]["city"] == "Köln" and plan.rows[0]["notes"] == "Café"
-    assert [(p.line, p.column) for p in plan.problems] == [(3, "timezone")]
+    assert plan.rows[0]["venue"]["external_ref"] == plan.rows[1]["venue"]["external_ref"] == "palladium|köln"
 
 
 @pytest.mark.parametrize("tz", ["Europe/Berlin", "America/Santiago", "Australia/Lord_Howe", "Asia/Tokyo"])
