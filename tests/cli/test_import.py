@@ -316,3 +316,46 @@ def test_on_a_terminal_the_progress_bar_leaves_the_problems_readable(oncore, org
     assert result.exit_code == 2
     assert f"{tmp_path / 'bad.csv'}:2: status: 'maybe' is not a status" in result.stderr, result
     assert result.stderr.rstrip().endswith("1 problem, nothing imported")
+
+
+def test_a_statement_timeout_names_the_way_out_and_writes_nothing(oncore, org, stack, db_url, admin_db_url, unique,
+                                                                   tmp_path):
+    """Hosted Supabase stops an authenticated statement after 8 s; a file too big for one transaction there gets
+    the CLI's way out (batches or --db-url), and the database keeps nothing of it. Here with a 300 ms limit."""
+    import httpx
+
+    n = 3000
+    lines = [HEADER] + [f"{(dt.date(2029, 1, 1) + dt.timedelta(days=i)).isoformat()},City {i % 60},DE,"
+                        f"Hall {i % 60},,{500 + i},confirmed,,19:00,21:00,23:00,Europe/Berlin,,note {i}"
+                        for i in range(n)]
+    path = write(tmp_path / "long.csv", "\n".join(lines) + "\n")
+    probe = f"timeout_probe_{unique}"
+    with psycopg.connect(admin_db_url, autocommit=True) as conn:
+        conn.execute(f"create function public.{probe}() returns text language sql stable set search_path = '' "
+                     "as $$ select current_setting('statement_timeout') $$")
+        conn.execute("alter role authenticated set statement_timeout = '300ms'")
+        conn.execute("notify pgrst, 'reload schema'")
+    token = oncore("auth", "token").stdout.strip()
+    headers = {"apikey": stack.anon_key, "Authorization": f"Bearer {token}"}
+
+    def wait_for(limit: str) -> None:  # the gateway reloads role settings with its schema cache
+        for _ in range(100):
+            if httpx.post(f"{stack.api_url}/rest/v1/rpc/{probe}", headers=headers).json() == limit:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"the gateway never applied statement_timeout {limit}")
+
+    try:
+        wait_for("300ms")
+        result = oncore("import", "shows", path)
+        one_line_error(result, 1, "statement timeout", f"{n} rows in one transaction", "nothing was written",
+                       "--batch-size", "--db-url")
+        assert counts(db_url, org["id"]) == (0, 0)
+    finally:
+        with psycopg.connect(admin_db_url, autocommit=True) as conn:
+            conn.execute("alter role authenticated set statement_timeout = '8s'")
+            conn.execute("notify pgrst, 'reload schema'")
+        wait_for("8s")
+        with psycopg.connect(admin_db_url, autocommit=True) as conn:
+            conn.execute(f"drop function public.{probe}()")
+            conn.execute("notify pgrst, 'reload schema'")
