@@ -214,30 +214,24 @@ def _read_csv(data: bytes, table: Table, resolve) -> None:
         return
     targets = _columns(headers, table, resolve, 1)
     width = len(targets)
-    rows: list[list[str]] = []
+    rows: list[list[str | None]] = []
     lines = table.lines
     add_row, add_line = rows.append, lines.append
     previous = reader.line_num
     try:
         for values in reader:
-            add_line(previous + 1)
-            previous = reader.line_num
+            line, previous = previous + 1, reader.line_num
+            if len(values) != width or not values[0].strip():  # rare: an empty row, a short or a long one
+                if not any(v.strip() for v in values):
+                    continue  # all-empty rows (Excel leaves them at the end)
+                if len(values) > width and any(v.strip() for v in values[width:]):
+                    table.problems.append(Problem(line, "", f"{len(values)} values but only {width} columns in the "
+                                                  "header (a comma in a value needs quotes)"))
+                values = values[:width] + [None] * (width - len(values))
+            add_line(line)
             add_row(values)
     except csv.Error as e:
         table.problems.append(Problem(reader.line_num, "", f"not CSV: {e}"))
-    keep = []
-    for index, values in enumerate(rows):  # the rare rows first: empty ones, short or long ones
-        if len(values) != width or not values[0].strip():
-            if not any(v.strip() for v in values):
-                continue  # all-empty rows (Excel leaves them at the end)
-            if len(values) > width and any(v.strip() for v in values[width:]):
-                table.problems.append(Problem(lines[index], "", f"{len(values)} values but only {width} columns "
-                                              "in the header (a comma in a value needs quotes)"))
-            rows[index] = values[:width] + [None] * (width - len(values))
-        keep.append(index)
-    if len(keep) < len(rows):
-        rows = [rows[i] for i in keep]
-        table.lines = lines = [lines[i] for i in keep]
     for i, target in enumerate(targets):
         # An empty header (Excel's trailing column): its cells must be empty too.
         if target == "" and any((text or "").strip() for text in set(map(itemgetter(i), rows))):
