@@ -268,14 +268,10 @@ def _fold(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def venue_ref(name: str, city: str) -> str:
-    """A venue's stable key when the file has none: its identity (name, city), compared without case."""
-    return f"{_fold(name)}|{_fold(city)}"
-
-
-def show_ref(date: dt.date, venue_name: str, city: str) -> str:
-    """A show's stable key when the file has none: its identity (date, venue_name, city)."""
-    return f"{date.isoformat()}|{venue_ref(venue_name, city)}"
+def _ref(*folded: str) -> str:
+    """A row's stable key when the file has none: its identity, names folded (a venue: name|city; a show:
+    date|name|city). Files imported before and after must get the same keys, so this never changes."""
+    return "|".join(folded)
 
 
 # -- the plan: validated rows ready to send ----------------------------------------------------------------------
@@ -334,8 +330,8 @@ def plan_shows(table: Table, date_format: str | None = None) -> Plan:
     when = cols.table.keys(WHEN)
     for i, line in enumerate(table.lines):
         cell = cols.row(i)
-        vref = f"{names[i]}|{cities[i]}"
-        ref = cell["external_ref"] or f"{cell['date'].isoformat()}|{vref}"
+        vref = _ref(names[i], cities[i])
+        ref = cell["external_ref"] or _ref(cell["date"].isoformat(), names[i], cities[i])
         plan.lines[ref] = line
         plan.rows.append({
             "external_ref": ref, "date": cell["date"].isoformat(), "status": cell["status"], **instants[when[i]],
@@ -365,10 +361,9 @@ def _same_venue_everywhere(cols: _Columns) -> None:
     value = cols.values
     seen: dict[tuple, tuple] = {}
     for name, city, zone, country in cols.combos[WHERE]:  # each distinct combination, not each row
-        venue = (value["venue_name"].get(name), value["city"].get(city))
-        if seen.setdefault((venue[0] and _fold(venue[0]), venue[1] and _fold(venue[1])),
-                           (value["timezone"].get(zone), value["country"].get(country))) != \
-                (value["timezone"].get(zone), value["country"].get(country)):
+        venue = tuple(text and _fold(text) for text in (value["venue_name"].get(name), value["city"].get(city)))
+        details = (value["timezone"].get(zone), value["country"].get(country))
+        if seen.setdefault(venue, details) != details:
             break
     else:
         return
@@ -421,7 +416,7 @@ def plan_venues(table: Table) -> Plan:
         return plan
     for i, line in enumerate(table.lines):
         venue = cols.row(i)
-        ref = venue.pop("external_ref") or f"{names[i]}|{cities[i]}"
+        ref = venue.pop("external_ref") or _ref(names[i], cities[i])
         plan.lines[ref] = line
         plan.rows.append(venue | {"external_ref": ref})
     return plan

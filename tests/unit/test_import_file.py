@@ -134,3 +134,18 @@ def test_local_instants_fast_path_gives_parse_local_times_answers(tz):
                 continue
             assert times.local_instants(day, tz, given) == expected, (day, given)
         day += dt.timedelta(days=1)
+
+
+def test_the_same_show_written_two_ways_is_one_show():
+    """Identity compares meanings, not texts: another spelling of the date, case and spaces in a name."""
+    head = "date,city,country,venue_name,status,timezone\n"
+    plan = read_plan("shows", "t.csv", "csv", data=head + "2027-01-05,Berlin,DE,Lido,hold,Europe/Berlin\n"
+                                                          "2027-1-5,berlin,DE,  LIDO ,hold,Europe/Berlin\n"
+                                                          "2027-01-06,Berlin,DE,Lido,hold,Europe/Berlin\n")
+    assert [(p.line, p.message.split(" (")[0]) for p in plan.problems] == [(3, "the same show as line 2")]
+    same_venue = head + "2027-01-05,Berlin,DE,Lido,hold,Europe/Berlin\n2027-01-06,BERLIN,AT,lido,hold,Europe/Vienna\n"
+    plan = read_plan("shows", "t.csv", "csv", data=same_venue)
+    assert sorted((p.line, p.column) for p in plan.problems) == [(3, "country"), (3, "timezone")]
+    plan = read_plan("shows", "t.csv", "csv",
+                     data=same_venue.replace("AT,lido,hold,Europe/Vienna", "DE,lido,hold,Europe/Berlin"))
+    assert not plan.problems and len({row["venue"]["external_ref"] for row in plan.rows}) == 1
