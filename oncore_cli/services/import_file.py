@@ -221,7 +221,7 @@ def _read_csv(data: bytes, table: Table, resolve) -> None:
     try:
         for values in reader:
             line, previous = previous + 1, reader.line_num
-            if len(values) != width or not values[0].strip():  # rare: an empty row, a short or a long one
+            if len(values) != width or not values[0]:  # rare: an empty row, a short or a long one
                 if not any(v.strip() for v in values):
                     continue  # all-empty rows (Excel leaves them at the end)
                 if len(values) > width and any(v.strip() for v in values[width:]):

@@ -174,6 +174,7 @@ class _Columns:
         self.lines = table.lines
         self.bad: set[int] = set()
         self._cells: dict[str, list] = {}
+        self._folded: dict[str, dict] = {}
         self.combos = {names: table.combinations(names) for names in combinations}
         distinct: dict[str, set] = {}
         for names, found in self.combos.items():
@@ -215,10 +216,16 @@ class _Columns:
         """The rows whose cell is one of `texts`."""
         return list(compress(range(len(column)), map(texts.__contains__, column)))
 
-    def distinct_values(self, name: str, key: Callable[[Any], Any] | None = None) -> bool:
-        """True if different texts of the column (that passed) never mean the same value (with `key` applied)."""
-        values = [value for value in self.values[name].values() if value is not None]
-        return len(set(map(key, values) if key else values)) == len(values)
+    def distinct_values(self, name: str, folded: bool = False) -> bool:
+        """True if different texts of the column (that passed) never mean the same value (or folded name)."""
+        values = [value for value in (self.folded(name) if folded else self.values[name]).values() if value is not None]
+        return len(set(values)) == len(values)
+
+    def folded(self, name: str) -> dict:
+        """{text: the name as identity compares it} for a column of names."""
+        if name not in self._folded:
+            self._folded[name] = {text: value and _fold(value) for text, value in self.values[name].items()}
+        return self._folded[name]
 
     def report(self, rows: list[int], name: str, message: Callable[[int], str], skip_later: bool = True) -> None:
         """Problems for `rows` in column `name`; `skip_later`: the rows are left out of the checks that follow."""
@@ -228,13 +235,11 @@ class _Columns:
         if skip_later:
             self.bad.update(rows)
 
-    def mapped(self, name: str, key: Callable[[Any], Any] | None = None) -> list:
-        """The column's values, row by row (None where the row's text failed); `key` applied to each distinct one."""
-        values = self.values[name]
+    def mapped(self, name: str, folded: bool = False) -> list:
+        """The column's values (or folded names), row by row (None where the row's text failed)."""
+        values = self.folded(name) if folded else self.values[name]
         if values is None:
             return list(map(_text, self.cells(name)))
-        if key:
-            values = {text: None if value is None else key(value) for text, value in values.items()}
         return list(map(values.get, self.cells(name)))
 
     def row(self, i: int) -> dict:
@@ -326,7 +331,7 @@ def plan_shows(table: Table, date_format: str | None = None) -> Plan:
     instants = _instants(cols)
     if plan.problems:
         return plan
-    names, cities = cols.mapped("venue_name", _fold), cols.mapped("city", _fold)
+    names, cities = cols.mapped("venue_name", folded=True), cols.mapped("city", folded=True)
     when = cols.table.keys(WHEN)
     for i, line in enumerate(table.lines):
         cell = cols.row(i)
@@ -346,11 +351,12 @@ def plan_shows(table: Table, date_format: str | None = None) -> Plan:
 def _one_row_per_show(cols: _Columns) -> None:
     """A show (its external_ref, or date, venue_name and city) is on one row only. When no two rows have the same
     texts and no two texts of a column mean the same, that is already known."""
-    refs = cols.mapped("external_ref")
-    if not any(refs) and len(cols.combos[IDENTITY]) == len(cols.lines) and cols.distinct_values("date") and \
-            cols.distinct_values("venue_name", _fold) and cols.distinct_values("city", _fold):
+    has_refs = any(map(_text, cols.table.distinct("external_ref")))
+    if not has_refs and len(cols.combos[IDENTITY]) == len(cols.lines) and cols.distinct_values("date") and \
+            cols.distinct_values("venue_name", folded=True) and cols.distinct_values("city", folded=True):
         return
-    keys = zip(cols.mapped("date"), cols.mapped("venue_name", _fold), cols.mapped("city", _fold))
+    keys = zip(cols.mapped("date"), cols.mapped("venue_name", folded=True), cols.mapped("city", folded=True))
+    refs = cols.mapped("external_ref") if has_refs else [None] * len(cols.lines)
     cols.unique([ref or key for ref, key in zip(refs, keys)], "show",
                 "date, venue_name and city identify a show")
 
@@ -358,16 +364,15 @@ def _one_row_per_show(cols: _Columns) -> None:
 def _same_venue_everywhere(cols: _Columns) -> None:
     """A venue (name, city) has one time zone and one country: a row that differs from the venue's first row is
     reported."""
-    value = cols.values
+    value, names, cities = cols.values, cols.folded("venue_name"), cols.folded("city")
     seen: dict[tuple, tuple] = {}
     for name, city, zone, country in cols.combos[WHERE]:  # each distinct combination, not each row
-        venue = tuple(text and _fold(text) for text in (value["venue_name"].get(name), value["city"].get(city)))
         details = (value["timezone"].get(zone), value["country"].get(country))
-        if seen.setdefault(venue, details) != details:
+        if seen.setdefault((names.get(name), cities.get(city)), details) != details:
             break
     else:
         return
-    venues = list(zip(cols.mapped("venue_name", _fold), cols.mapped("city", _fold)))
+    venues = list(zip(cols.mapped("venue_name", folded=True), cols.mapped("city", folded=True)))
     zones, countries = cols.mapped("timezone"), cols.mapped("country")
     first: dict[tuple, int] = {}
     for i, venue in enumerate(venues):
@@ -410,7 +415,7 @@ def plan_venues(table: Table) -> Plan:
     if _missing_columns(table, VENUE_REQUIRED, plan):
         return plan
     cols = _Columns(table, VENUE_RULES, plan)
-    names, cities = cols.mapped("name", _fold), cols.mapped("city", _fold)
+    names, cities = cols.mapped("name", folded=True), cols.mapped("city", folded=True)
     cols.unique(list(zip(names, cities)), "venue", "name and city identify a venue")
     if plan.problems:
         return plan
