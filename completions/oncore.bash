@@ -171,7 +171,7 @@ _oncore_options() {
         "import shows") echo "--batch-size --date-format --db-url --dry-run --format --help --json --map --org -f -m" ;;
         "import venues") echo "--batch-size --db-url --dry-run --format --help --json --map --org -f -m" ;;
         "db") echo "--help" ;;
-        "db push") echo "--db-url --dry-run --help --json --workdir" ;;
+        "db push") echo "--db-url --dry-run --help --include-all --json --workdir" ;;
         "db status") echo "--db-url --help --json --workdir" ;;
         "seed") echo "--help --json --reset --yes -y" ;;
         "tail") echo "--help --json --org --session --show --since" ;;

@@ -494,6 +494,7 @@ complete -c oncore -n "test (__oncore_path) = 'db'" -l help
 complete -c oncore -n "test (__oncore_path) = 'db push'" -l db-url
 complete -c oncore -n "test (__oncore_path) = 'db push'" -l dry-run
 complete -c oncore -n "test (__oncore_path) = 'db push'" -l help
+complete -c oncore -n "test (__oncore_path) = 'db push'" -l include-all
 complete -c oncore -n "test (__oncore_path) = 'db push'" -l json
 complete -c oncore -n "test (__oncore_path) = 'db push'" -l workdir
 complete -c oncore -n "test (__oncore_path) = 'db status'" -l db-url

@@ -169,7 +169,7 @@ Register-ArgumentCompleter -Native -CommandName oncore -ScriptBlock {
         'import shows' = @('--batch-size', '--date-format', '--db-url', '--dry-run', '--format', '--help', '--json', '--map', '--org', '-f', '-m')
         'import venues' = @('--batch-size', '--db-url', '--dry-run', '--format', '--help', '--json', '--map', '--org', '-f', '-m')
         'db' = @('--help')
-        'db push' = @('--db-url', '--dry-run', '--help', '--json', '--workdir')
+        'db push' = @('--db-url', '--dry-run', '--help', '--include-all', '--json', '--workdir')
         'db status' = @('--db-url', '--help', '--json', '--workdir')
         'seed' = @('--help', '--json', '--reset', '--yes', '-y')
         'tail' = @('--help', '--json', '--org', '--session', '--show', '--since')

@@ -65,12 +65,15 @@ def _connect(conninfo: str):
 @app.command("push")
 def push(ctx: typer.Context, db_url: DbUrlOpt = None,
          dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be applied; apply nothing.")] = False,
+         include_all: Annotated[bool, typer.Option(
+             "--include-all", help="Also apply migrations older than the last one applied.")] = False,
          workdir: WorkdirOpt = None, json: JsonOpt = False) -> None:
     """Apply pending migrations in order, each in its own transaction.
 
     Recorded in supabase_migrations.schema_migrations exactly as `supabase db push` records them, so the two tools
-    can take turns on one database. Refuses (exit 5) when an applied migration's file has changed since, or the
-    database has a migration the folder lacks. A database without Supabase's base schemas (a bare PostgreSQL)
+    can take turns on one database. Refuses (exit 5) when an applied migration's file has changed since, the
+    database has a migration the folder lacks, or (as `supabase db push` does) a pending migration is older than
+    the last one applied, unless --include-all. A database without Supabase's base schemas (a bare PostgreSQL)
     gets them first, as the local stack has them.
 
     \b
@@ -89,7 +92,7 @@ def push(ctx: typer.Context, db_url: DbUrlOpt = None,
             migrate.bootstrap(conn)
             conn.execute("set session authorization postgres")  # migrations run as hosted runs them
         directory = _migrations_dir(workdir)
-        applied = migrate.migrate(conn, directory, dry_run=dry_run,
+        applied = migrate.migrate(conn, directory, dry_run=dry_run, include_all=include_all,
                                   on_apply=lambda m: out.message(f"Applying migration {m.path.name}..."))
     names = [f"{m.version}_{m.name}.sql" for m in applied]
     if json or app_.fmt == "json":

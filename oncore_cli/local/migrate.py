@@ -393,11 +393,20 @@ def check_drift(states: list[MigrationState]) -> None:
                              "update your checkout (or repair the history with supabase migration repair)")
 
 
-def pending(conn: psycopg.Connection, directory: Path | None = None) -> list[Migration]:
-    """The migrations to apply, in version order; MigrationDrift when applied ones no longer match their files."""
+def pending(conn: psycopg.Connection, directory: Path | None = None,
+            include_all: bool = True) -> list[Migration]:
+    """The migrations to apply, in version order; MigrationDrift when applied ones no longer match their files, or
+    (unless `include_all`, as `supabase db push` has it) when one would go in before the last applied one."""
     states = status(conn, directory)
     check_drift(states)
-    return [s.migration for s in states if s.state == "pending"]
+    todo = [s.migration for s in states if s.state == "pending"]
+    last = max((s.version for s in states if s.state == "applied"), default="")
+    early = [m for m in todo if m.version < last]
+    if early and not include_all:
+        names = ", ".join(m.path.name for m in early)
+        raise MigrationDrift(f"migration{'s' if len(early) > 1 else ''} older than the last one applied ({last}): "
+                             f"{names}; rerun with --include-all to apply {'them' if len(early) > 1 else 'it'}")
+    return todo
 
 
 def warn_stderr(message: str) -> None:
@@ -428,11 +437,12 @@ def apply_migration(conn: psycopg.Connection, migration: Migration, on_warning: 
 
 
 def migrate(conn: psycopg.Connection, directory: Path | None = None, on_warning: Warn = warn_stderr,
-            dry_run: bool = False, on_apply: Callable[[Migration], None] | None = None) -> list[Migration]:
+            dry_run: bool = False, on_apply: Callable[[Migration], None] | None = None,
+            include_all: bool = True) -> list[Migration]:
     """Apply pending migrations over `conn` (autocommit, connected as `postgres`); returns those applied (with
-    dry_run, those that would be). Refuses (MigrationDrift) when an applied migration's file has changed or an
-    applied version has no file."""
-    todo = pending(conn, directory)
+    dry_run, those that would be). Refuses (MigrationDrift) when an applied migration's file has changed, an
+    applied version has no file, or (without `include_all`) a pending one is older than the last applied."""
+    todo = pending(conn, directory, include_all)
     if dry_run or not todo:
         return todo
     ensure_history(conn)

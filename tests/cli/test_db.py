@@ -85,6 +85,22 @@ def test_push_on_bare_cluster_then_the_supabase_cli_takes_turns(oncore, bare, wo
     assert all(s["state"] == "applied" for s in status)
     assert oncore("db", "push", "--db-url", bare_url, "--workdir", workdir).stderr.strip() == \
         "Nothing to apply: the database is up to date."
+    # A migration older than the last one applied (a merged branch's): refused unless --include-all, as the
+    # supabase CLI has it.
+    late = workdir / "supabase" / "migrations" / "20990101000000_late_branch.sql"
+    late.write_text("create table public.late_branch (id int primary key);\n"
+                    "alter table public.late_branch enable row level security;\n")
+    early = oncore("db", "push", "--db-url", bare_url, "--workdir", workdir)
+    assert early.exit_code == 5 and "20990101000000_late_branch.sql" in early.stderr \
+        and "--include-all" in early.stderr, early
+    assert oncore("db", "push", "--db-url", bare_url, "--workdir", workdir, "--include-all").exit_code == 0
+    assert {"version": "20990101000000", "name": "late_branch", "state": "applied"} in \
+        oncore("db", "status", "--db-url", bare_url, "--workdir", workdir, "--json").json
+    late.unlink()
+    with psycopg.connect(bare_url) as conn:
+        conn.execute("drop table public.late_branch")
+        conn.execute("delete from supabase_migrations.schema_migrations where version = '20990101000000'")
+
     # Without that file (oncore's own folder), the version is reported missing, and push refuses.
     assert oncore("db", "status", "--db-url", bare_url, "--json").json[-1]["state"] == "missing"
     refused = oncore("db", "push", "--db-url", bare_url)
