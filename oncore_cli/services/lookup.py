@@ -59,9 +59,15 @@ def _ambiguous(noun: str, ref: str, rows: Sequence[dict], label) -> UsageError:
     return UsageError(f"{noun} {ref!r} is ambiguous: {shown}{more}; use a longer id prefix")
 
 
+# Letters that do not decompose into a base letter plus accents (NFKD would drop them).
+_LETTERS = str.maketrans({"ß": "ss", "Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "Æ": "AE",
+                          "æ": "ae", "Œ": "OE", "œ": "oe", "Þ": "Th", "þ": "th", "Ð": "D", "ð": "d", "ı": "i",
+                          "Ħ": "H", "ħ": "h"})
+
+
 def slugify(name: str) -> str:
     import unicodedata
 
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    ascii_name = unicodedata.normalize("NFKD", name.translate(_LETTERS)).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     return slug[:63].strip("-") or "org"

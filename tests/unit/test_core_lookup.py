@@ -34,4 +34,5 @@ def test_unknown_is_not_found():
 
 def test_slugify():
     assert slugify("Motörhead — World Tour 2026!") == "motorhead-world-tour-2026"
+    assert [slugify(n) for n in ("Łódź", "Straße", "Ørsted", "Œuvre")] == ["lodz", "strasse", "orsted", "oeuvre"]
     assert slugify("!!!") == "org"
