@@ -104,6 +104,7 @@ def test_paths_reach_the_function_as_sent_and_head_is_answered(gw, stack):
     assert r.json()["path"] == "/echo/a%20b/%C3%A9" and r.json()["query"] == "?q=%20&r=%2F"
     head = httpx.head(f"{gw.url}/functions/v1/echo", headers=headers)
     assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) > 0
+    assert len(head.headers.get_list("date")) == 1  # the function's and the server's would be two
     assert httpx.get(f"{gw.url}/functions/v1/echo", headers=headers).json()["method"] == "GET"
 
 

@@ -27,6 +27,7 @@ from oncore_cli.local.gateway.jwt import JWTError, VerifiedTokens
 MOUNT = "/functions/v1"
 _HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te",
                          b"trailer", b"transfer-encoding", b"upgrade", b"host", b"content-length"})
+_NOT_RELAYED = (_HOP_BY_HOP - {b"content-length"}) | {b"date"}  # the gateway's server adds its own Date
 _verified = VerifiedTokens()
 
 
@@ -210,8 +211,7 @@ async def invoke(scope: Scope, receive: Receive, send: Send) -> None:
                                 "limit")(scope, receive, send)
     head_only = scope["method"] == "HEAD"
     await send({"type": "http.response.start", "status": status,
-                "headers": [(k, v) for k, v in response_headers if k.lower() not in _HOP_BY_HOP
-                            or k.lower() == b"content-length"]})
+                "headers": [(k, v) for k, v in response_headers if k.lower() not in _NOT_RELAYED]})
     whole = conn.whole_body()
     if whole is not None:  # the usual small answer: one message
         await send({"type": "http.response.body", "body": b"" if head_only else whole})
