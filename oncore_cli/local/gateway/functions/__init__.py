@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from oncore_cli.local.functions import deno_binary, read_secrets, secrets_path
 from oncore_cli.local.gateway.functions.registry import Function, discover
-from oncore_cli.local.gateway.functions.upstream import UpstreamClosed
+from oncore_cli.local.gateway.functions.upstream import Connection, UpstreamClosed
 from oncore_cli.local.gateway.functions.workers import BootError, Worker
 from oncore_cli.local.gateway.jwt import JWTError, VerifiedTokens
 
@@ -209,14 +209,20 @@ async def invoke(scope: Scope, receive: Receive, send: Send) -> None:
             _log(runtime, f"[{name}] worker ended during the request")
             return await _error(546, "WORKER_LIMIT", "Worker ended early: the function crashed or hit a resource "
                                 "limit")(scope, receive, send)
-    head_only = scope["method"] == "HEAD"
+    await _relay(conn, status, response_headers, scope["method"] == "HEAD", send)
+
+
+async def _relay(conn: Connection, status: int, headers: list[tuple[bytes, bytes]], head_only: bool,
+                 send: Send) -> None:
+    """The worker's answer to the client: in one message when it is already complete (the usual small answer),
+    else streamed as it arrives."""
     await send({"type": "http.response.start", "status": status,
-                "headers": [(k, v) for k, v in response_headers if k.lower() not in _NOT_RELAYED]})
+                "headers": [(k, v) for k, v in headers if k.lower() not in _NOT_RELAYED]})
     whole = conn.whole_body()
-    if whole is not None:  # the usual small answer: one message
+    if whole is not None:
         await send({"type": "http.response.body", "body": b"" if head_only else whole})
         return
-    try:  # streamed as it arrives
+    try:
         async for chunk in conn.body():
             if not head_only:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
