@@ -4,7 +4,7 @@
 Starts its own local stack in a temporary ONCORE_HOME and, beside it, `deno run --allow-all
 supabase/functions/stripe-webhook/index.ts` listening on its own port with the same environment. The request is a
 correctly signed Stripe event of a type the webhook ignores (signature checked, nothing written), so both paths do
-the same work. Warm: sequential keep-alive requests, median and p90. Cold: through the stack, the first request
+the same work. Warm: sequential keep-alive requests, the two paths (and the gateway's floor) in turn, median and p90. Cold: through the stack, the first request
 after a secret change (the worker is started again); directly, from spawning Deno to the first answer.
 Goal: warm median through the stack ≤ 1.5× the direct call.
 
@@ -45,18 +45,32 @@ def signed_request() -> tuple[bytes, dict]:
     return body.encode(), {"Stripe-Signature": f"t={now},v1={signature}", "Content-Type": "application/json"}
 
 
-def warm(client: httpx.Client, url: str, n: int, method: str = "POST", extra: dict | None = None) -> list[float]:
+def warm(targets: list[tuple[str, str, dict]], n: int) -> list[list[float]]:
+    """Median-worthy timings of `n` sequential keep-alive requests to each (method, url, extra headers) target,
+    interleaved (one request to each in turn), so a change in the machine's load during the run hits every target
+    alike. Each target has its own client (connection)."""
     body, headers = signed_request()
-    headers = {**headers, **(extra or {})}
-    for _ in range(20):  # warm-up: JIT, connection
-        assert client.request(method, url, content=body, headers=headers).status_code == 200
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        r = client.request(method, url, content=body, headers=headers)
-        times.append((time.perf_counter() - t) * 1000)
-        assert r.status_code == 200, r.text
-    return times
+    clients = [httpx.Client() for _ in targets]
+    try:
+        def call(i: int) -> float:
+            method, url, extra = targets[i]
+            t = time.perf_counter()
+            r = clients[i].request(method, url, content=body if method == "POST" else None, headers={**headers, **extra})
+            ms = (time.perf_counter() - t) * 1000
+            assert r.status_code == 200, r.text
+            return ms
+
+        for _ in range(20):  # warm-up: JIT, connections
+            for i in range(len(targets)):
+                call(i)
+        times: list[list[float]] = [[] for _ in targets]
+        for _ in range(n):
+            for i in range(len(targets)):
+                times[i].append(call(i))
+        return times
+    finally:
+        for client in clients:
+            client.close()
 
 
 def free_port() -> int:
@@ -111,12 +125,12 @@ def main() -> None:
         port = free_port()
         proc, _ = start_direct(env, port)
         direct_procs.append(proc)
-        with httpx.Client() as client:
-            through = warm(client, url, args.requests)
-        with httpx.Client() as client:
-            direct = warm(client, f"http://127.0.0.1:{port}/stripe-webhook", args.requests)
-        with httpx.Client() as client:  # the gateway's own floor: its cheapest endpoint, no function
-            floor = warm(client, f"{info.api_url}/auth/v1/health", args.requests, "GET", {"apikey": info.anon_key})
+        through, direct, floor = warm([
+            ("POST", url, {}),
+            ("POST", f"http://127.0.0.1:{port}/stripe-webhook", {}),
+            # the gateway's own floor: its cheapest endpoint, no function
+            ("GET", f"{info.api_url}/auth/v1/health", {"apikey": info.anon_key}),
+        ], args.requests)
     finally:
         for proc in direct_procs:
             proc.kill()

@@ -25,6 +25,28 @@ def test_the_pdf_holds_the_guest_count_and_the_venue_name(stack, owner, session)
     assert session.venue in text and "Москва" in text
 
 
+def test_a_cjk_venue_name_is_drawn_and_extractable(stack, owner, unique):
+    """Kana and kanji come from the function's CJK font: the text is in the PDF, not boxes or dropped glyphs."""
+    c = owner.client
+    name = f"東京ドーム {unique}"
+    venue = c.table("venues").insert({"org_id": owner.org_id, "name": name, "city": "東京", "country": "JP",
+                                      "timezone": "Asia/Tokyo"}).execute().data[0]
+    show = c.table("shows").insert({"org_id": owner.org_id, "venue_id": venue["id"], "date": "2027-06-01",
+                                    "status": "confirmed", "title": "大阪城ホール 楽屋"}).execute().data[0]
+    session_id = c.rpc("create_advancing_session", {"show_id": show["id"]}).execute().data["session_id"]
+    client = create_client(stack.api_url, stack.anon_key)
+    client.functions.set_auth(owner.token)
+    made = client.functions.invoke("generate-advancing-pdf", {"body": {"session_id": session_id},
+                                                              "responseType": "json"})
+    reader = PdfReader(io.BytesIO(httpx.get(made["signed_url"], timeout=30).content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert name in text and "東京, JP" in text and "大阪城ホール" in text
+    fonts = {font.get_object()["/BaseFont"] for page in reader.pages
+             for font in page["/Resources"]["/Font"].values()}
+    assert any("NotoSansJP" in f for f in fonts) and any("DejaVuSans" in f for f in fonts), fonts
+    assert made["bytes"] < 200_000  # the CJK font is subset, not embedded whole
+
+
 def test_outsiders_and_anonymous_callers_get_nothing(stack, owner, session, unique):
     outsider = create_client(stack.api_url, stack.anon_key)
     token = outsider.auth.sign_up({"email": f"pdf-out-{unique}@example.com",

@@ -97,6 +97,17 @@ def test_plain_http_query_and_get(gw, stack):
     assert body["authorization"] == f"Bearer {stack.anon_key}"  # filled from apikey, as Kong does
 
 
+def test_paths_reach_the_function_as_sent_and_head_is_answered(gw, stack):
+    headers = {"apikey": stack.anon_key}
+    r = httpx.get(f"{gw.url}/functions/v1/echo/a%20b/%C3%A9?q=%20&r=%2F", headers=headers)
+    assert r.status_code == 200
+    assert r.json()["path"] == "/echo/a%20b/%C3%A9" and r.json()["query"] == "?q=%20&r=%2F"
+    head = httpx.head(f"{gw.url}/functions/v1/echo", headers=headers)
+    assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) > 0
+    assert len(head.headers.get_list("date")) == 1  # the function's and the server's would be two
+    assert httpx.get(f"{gw.url}/functions/v1/echo", headers=headers).json()["method"] == "GET"
+
+
 def test_verify_jwt_is_on_by_default(gw, stack):
     r = httpx.post(f"{gw.url}/functions/v1/echo")
     assert r.status_code == 401 and r.json() == {"msg": "Error: Missing authorization header"}

@@ -25,7 +25,8 @@ def test_wheel_contains_supabase_files_and_finds_them(tmp_path):
     assert any(n.startswith("oncore_cli/local/sql/") for n in names)
     for function in ("stripe-webhook", "send-email", "generate-advancing-pdf"):  # the local stack serves them
         assert f"oncore_cli/_supabase/functions/{function}/index.ts" in names
-    assert "oncore_cli/_supabase/functions/generate-advancing-pdf/fonts/DejaVuSans.ttf" in names
+    for font in ("DejaVuSans.ttf", "NotoSansJP-Regular.woff", "LICENSE-NotoSansJP"):
+        assert f"oncore_cli/_supabase/functions/generate-advancing-pdf/fonts/{font}" in names
     assert "oncore_cli/__main__.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     with zipfile.ZipFile(wheel) as archive:

@@ -214,7 +214,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         Mount("/rest/v1", routes=rest.routes),
         Mount("/storage/v1", routes=storage.routes),
         Mount("/realtime/v1", routes=realtime.routes),
-        Mount("/functions/v1", routes=functions.routes),
+        Mount("/functions/v1", app=functions.app),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.config = config

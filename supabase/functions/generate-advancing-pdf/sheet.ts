@@ -1,10 +1,15 @@
 // The advance sheet as a PDF, from get_advance_sheet's content model (the same document the CLI's reportlab sheet
 // renders). pdf-lib draws it with DejaVu Sans (fonts/, free licence in fonts/LICENSE) embedded and subset, so
-// Cyrillic, Greek, Hebrew, Armenian, Georgian and accented Latin venue names render as written.
+// Cyrillic, Greek, Hebrew, Armenian, Georgian and accented Latin venue names render as written; characters DejaVu
+// lacks (kana, kanji, hanzi: 東京ドーム) are drawn with Noto Sans JP (fonts/NotoSansJP-Regular.woff, SIL OFL in
+// fonts/LICENSE-NotoSansJP; the "japanese" WOFF of npm's @openfonts/noto-sans-jp_japanese@1.44.6, 1.4 MB — an
+// `npm:` import would put all nine weights, 21 MB, into the deployed bundle), loaded only by sheets that need it.
 import { PDFDocument, PDFFont, rgb } from "npm:pdf-lib@1.17.1";
-import fontkit from "npm:@pdf-lib/fontkit@1.1.1";
+import { fontkit } from "./fontkit.ts";
+import { woffToSfnt } from "./woff.ts";
 
 const FONT_DIR = new URL("./fonts/", import.meta.url);
+let cjkFont: Promise<Uint8Array> | undefined;  // inflated once per worker
 const PAGE: [number, number] = [595.28, 841.89];  // A4 in points
 const MARGIN = 50;
 const HIDDEN = new Set(["id", "session_id", "org_id", "created_at", "updated_at", "external_ref", "venue_id"]);
@@ -56,13 +61,39 @@ export function lines(sheet: Sheet): [("title" | "heading" | "text"), string][] 
   return out;
 }
 
-function wrap(text: string, font: PDFFont, size: number, width: number): string[] {
+/** A font and the code points it has glyphs for. */
+type Face = { font: PDFFont; has: Set<number> };
+
+const face = (font: PDFFont): Face => ({ font, has: new Set(font.getCharacterSet()) });
+
+/** `text` in runs of one font each: a run goes on while its font has the characters (so "東京ドーム, Tokyo" stays
+ * one run, one text object: readers copy it as written), else the first of `faces` that has them (else the first). */
+function runs(text: string, faces: Face[]): [PDFFont, string][] {
+  const out: [Face, string][] = [];
+  for (const ch of text) {
+    const point = ch.codePointAt(0)!;
+    const last = out[out.length - 1];
+    if (last && last[0].has.has(point)) {
+      last[1] += ch;
+      continue;
+    }
+    const face = faces.find((f) => f.has.has(point)) ?? faces[0];
+    if (last && last[0] === face) last[1] += ch;
+    else out.push([face, ch]);
+  }
+  return out.map(([face, run]) => [face.font, run]);
+}
+
+const widthOf = (text: string, faces: Face[], size: number) =>
+  runs(text, faces).reduce((width, [font, run]) => width + font.widthOfTextAtSize(run, size), 0);
+
+function wrap(text: string, faces: Face[], size: number, width: number): string[] {
   const words = text.split(/\s+/);
   const result: string[] = [];
   let line = "";
   for (const word of words) {
     const candidate = line ? `${line} ${word}` : word;
-    if (font.widthOfTextAtSize(candidate, size) <= width || !line) {
+    if (widthOf(candidate, faces, size) <= width || !line) {
       line = candidate;
     } else {
       result.push(line);
@@ -75,23 +106,33 @@ function wrap(text: string, font: PDFFont, size: number, width: number): string[
 
 export async function render(sheet: Sheet): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
-  doc.registerFontkit(fontkit);
-  const regular = await doc.embedFont(await Deno.readFile(new URL("DejaVuSans.ttf", FONT_DIR)), { subset: true });
-  const bold = await doc.embedFont(await Deno.readFile(new URL("DejaVuSans-Bold.ttf", FONT_DIR)), { subset: true });
+  doc.registerFontkit(fontkit as Parameters<typeof doc.registerFontkit>[0]);
+  const regular = face(await doc.embedFont(await Deno.readFile(new URL("DejaVuSans.ttf", FONT_DIR)), { subset: true }));
+  const bold = face(await doc.embedFont(await Deno.readFile(new URL("DejaVuSans-Bold.ttf", FONT_DIR)), { subset: true }));
+  const content = lines(sheet);
+  const fallback: Face[] = [];
+  if (content.some(([, text]) => [...text].some((ch) => !regular.has.has(ch.codePointAt(0)!)))) {
+    cjkFont ??= Deno.readFile(new URL("NotoSansJP-Regular.woff", FONT_DIR)).then(woffToSfnt);
+    fallback.push(face(await doc.embedFont(await cjkFont, { subset: true })));  // one weight: bold runs too
+  }
   doc.setTitle(`Advance sheet ${sheet.show?.date ?? ""} ${sheet.venue?.name ?? ""}`.trim());
   doc.setProducer("oncore generate-advancing-pdf");
   let page = doc.addPage(PAGE);
   let y = PAGE[1] - MARGIN;
-  for (const [style, text] of lines(sheet)) {
+  for (const [style, text] of content) {
     const size = style === "title" ? 18 : style === "heading" ? 13 : 10;
-    const font = style === "text" ? regular : bold;
+    const faces = [style === "text" ? regular : bold, ...fallback];
     if (style === "heading") y -= 8;
-    for (const piece of wrap(text, font, size, PAGE[0] - 2 * MARGIN)) {
+    for (const piece of wrap(text, faces, size, PAGE[0] - 2 * MARGIN)) {
       if (y < MARGIN + size) {
         page = doc.addPage(PAGE);
         y = PAGE[1] - MARGIN;
       }
-      page.drawText(piece, { x: MARGIN, y: y - size, size, font, color: rgb(0.1, 0.1, 0.1) });
+      let x = MARGIN;
+      for (const [font, run] of runs(piece, faces)) {
+        page.drawText(run, { x, y: y - size, size, font, color: rgb(0.1, 0.1, 0.1) });
+        x += font.widthOfTextAtSize(run, size);
+      }
       y -= size * 1.45;
     }
   }

@@ -1,5 +1,7 @@
-// deno test for the advance-sheet PDF: what it says (lines) and that the embedded font carries non-Latin text.
+// deno test for the advance-sheet PDF: what it says (lines) and that the embedded fonts carry non-Latin text.
+import { fontkit } from "./fontkit.ts";
 import { lines, render, valueText } from "./sheet.ts";
+import { woffToSfnt } from "./woff.ts";
 
 function assert(condition: unknown, message = "assertion failed"): asserts condition {
   if (!condition) throw new Error(message);
@@ -38,4 +40,31 @@ Deno.test("long sheets continue on new pages", async () => {
   const long = { ...sheet, schedule: Array.from({ length: 120 }, (_, i) => ({ label: `Item ${i}`, local_time: "10:00" })) };
   const pdf = new TextDecoder("latin1").decode(await render(long));
   assert((pdf.match(/\/Type \/Page\b/g) ?? []).length >= 2);
+});
+
+Deno.test("kana and kanji are drawn with the CJK font, loaded only for sheets that need it", async () => {
+  const tokyo = { ...sheet, venue: { name: "東京ドーム", city: "東京", country: "JP" }, show: { date: "2027-05-02" } };
+  const cjk = new TextDecoder("latin1").decode(await render(tokyo));
+  assert(/\/BaseFont \/NotoSansJP\S*/.test(cjk) && cjk.includes("/FontFile2"), "Noto Sans JP embedded");
+  assert(cjk.includes("DejaVuSans"), "the rest stays in DejaVu Sans");
+  const latin = new TextDecoder("latin1").decode(await render(sheet));
+  assert(!latin.includes("NotoSansJP"), "no CJK font in a sheet without CJK text");
+});
+
+Deno.test("the WOFF font unwraps to the TrueType font fontkit reads", async () => {
+  const woff = await Deno.readFile(new URL("./fonts/NotoSansJP-Regular.woff", import.meta.url));
+  const sfnt = await woffToSfnt(woff);
+  const view = new DataView(sfnt.buffer);
+  assert(view.getUint32(0) === 0x00010000, "TrueType flavor");
+  assert(view.getUint16(4) === new DataView(woff.buffer).getUint16(12), "every table kept");
+  const font = fontkit.create(sfnt);
+  assert(font.postscriptName.startsWith("NotoSansJP") && font["OS/2"].usWeightClass === 400, font.postscriptName);
+  for (const ch of "東京ドーム") assert(font.hasGlyphForCodePoint(ch.codePointAt(0)), `a glyph for ${ch}`);
+  let refused = false;
+  try {
+    await woffToSfnt(sfnt);
+  } catch {
+    refused = true;
+  }
+  assert(refused, "a font that is not WOFF is refused");
 });

@@ -13,19 +13,22 @@ import asyncio
 import contextlib
 import os
 from pathlib import Path
+from urllib.parse import quote
 
-from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from oncore_cli.local.functions import deno_binary, read_secrets, secrets_path
 from oncore_cli.local.gateway.functions.registry import Function, discover
-from oncore_cli.local.gateway.functions.upstream import UpstreamClosed
+from oncore_cli.local.gateway.functions.upstream import Connection, UpstreamClosed
 from oncore_cli.local.gateway.functions.workers import BootError, Worker
-from oncore_cli.local.gateway.jwt import JWTError, decode
+from oncore_cli.local.gateway.jwt import JWTError, VerifiedTokens
 
-_HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-                         "transfer-encoding", "upgrade", "host", "content-length"})
+MOUNT = "/functions/v1"
+_HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te",
+                         b"trailer", b"transfer-encoding", b"upgrade", b"host", b"content-length"})
+_NOT_RELAYED = (_HOP_BY_HOP - {b"content-length"}) | {b"date"}  # the gateway's server adds its own Date
+_verified = VerifiedTokens()
 
 
 class Runtime:
@@ -36,13 +39,14 @@ class Runtime:
         self.workers: dict[str, Worker] = {}
         self.log_path = Path(config.data_dir) / "logs" / "functions.log"
         self.timeout = config.function_timeout
+        self._secrets_file = str(secrets_path(config.data_dir))   # stat-ed on every call: a plain string
         self._secrets_stamp = self._stamp()
         self._secrets = read_secrets(config.data_dir)
         self._warming: asyncio.Task | None = None
 
     def _stamp(self) -> tuple[int, int] | None:
         with contextlib.suppress(OSError):
-            st = os.stat(secrets_path(self.config.data_dir))
+            st = os.stat(self._secrets_file)
             return st.st_mtime_ns, st.st_size
         return None
 
@@ -110,63 +114,91 @@ def _error(status: int, code: str, message: str) -> Response:
     return JSONResponse({"code": code, "message": message}, status_code=status)
 
 
-def _verify(headers: dict[str, str], secret: str) -> Response | None:
-    authorization = headers.get("authorization")
+def _verify(authorization: bytes | None, secret: str) -> Response | None:
     if not authorization:
         return JSONResponse({"msg": "Error: Missing authorization header"}, status_code=401)
-    scheme, _, token = authorization.partition(" ")
+    scheme, _, token = authorization.decode("latin-1").partition(" ")
     if scheme.lower() != "bearer":
         return JSONResponse({"msg": "Error: Auth header is not 'Bearer {token}'"}, status_code=401)
     try:
-        decode(token.strip(), secret)
+        _verified.check(token.strip(), secret)
     except JWTError:
         return JSONResponse({"msg": "Invalid JWT"}, status_code=401)
     return None
 
 
-async def invoke(request: Request) -> Response:
-    runtime: Runtime = request.app.state.functions
-    name = request.path_params["path"].split("/", 1)[0]
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body (bounded by the gateway's body limit), or None when the client went away."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def invoke(scope: Scope, receive: Receive, send: Send) -> None:
+    """The ASGI app under /functions/v1 (plain ASGI, no Request object: this is the hot path of every call)."""
+    runtime: Runtime = scope["app"].state.functions
+    path = scope["path"][len(MOUNT):]   # /<name>/…
+    name = path[1:].split("/", 1)[0]
     function = runtime.function(name)
     if function is None:
-        return PlainTextResponse("Function not found", status_code=404)
-    headers = [(k, v) for k, v in request.headers.items() if k not in _HOP_BY_HOP]
-    named = dict(headers)
-    if "authorization" not in named and "apikey" in named:  # Kong's request transformer
-        named["authorization"] = f"Bearer {named['apikey']}"
-        headers.append(("authorization", named["authorization"]))
-    if function.verify_jwt and request.method != "OPTIONS":
-        refused = _verify(named, runtime.config.jwt_secret)
+        return await PlainTextResponse("Function not found", status_code=404)(scope, receive, send)
+    headers: list[bytes] = []
+    authorization = apikey = None
+    for key, value in scope["headers"]:
+        if key in _HOP_BY_HOP:
+            continue
+        if key == b"authorization":
+            authorization = value
+        elif key == b"apikey":
+            apikey = value
+        headers.append(b"%s: %s\r\n" % (key, value))
+    if authorization is None and apikey is not None:  # Kong's request transformer
+        authorization = b"Bearer " + apikey
+        headers.append(b"authorization: %s\r\n" % authorization)
+    if function.verify_jwt and scope["method"] != "OPTIONS":
+        refused = _verify(authorization, runtime.config.jwt_secret)
         if refused is not None:
-            return refused
+            return await refused(scope, receive, send)
     if runtime.deno is None:
-        return JSONResponse({"code": "BOOT_ERROR", "message": "Deno is not installed: pip install deno, or set "
-                             "ONCORE_DENO"}, status_code=503, headers={"x-relay-error": "true"})
+        return await JSONResponse({"code": "BOOT_ERROR", "message": "Deno is not installed: pip install deno, or "
+                                   "set ONCORE_DENO"}, status_code=503, headers={"x-relay-error": "true"})(
+            scope, receive, send)
     await runtime._refresh_secrets()
     worker = runtime.worker(function)
     try:
         await worker.ready()
     except BootError as e:
         _log(runtime, f"[{name}] worker failed to boot: {e}")
-        return _error(503, "BOOT_ERROR", "Worker failed to boot (please check logs)")
-    target = "/" + request.path_params["path"] + (f"?{request.url.query}" if request.url.query else "")
-    body = await request.body()  # bounded by the gateway's body limit
-    pool = worker.upstream
+        return await _error(503, "BOOT_ERROR", "Worker failed to boot (please check logs)")(scope, receive, send)
+    raw = scope.get("raw_path") or b""
+    target = raw[len(MOUNT):] if raw.startswith(MOUNT.encode() + b"/") else quote(path).encode()
+    if scope.get("query_string"):
+        target += b"?" + scope["query_string"]
+    body = await _read_body(receive)
+    if body is None:
+        return
     for _ in range(2):
         try:
-            conn, reused = await pool.send(request.method, target, headers, body)
+            conn, reused = await worker.upstream.send(scope["method"], target, headers, body)
         except OSError:
             conn, reused = None, False
         try:
             if conn is None:
                 raise UpstreamClosed
-            status, response_headers = await asyncio.wait_for(conn.head(), runtime.timeout)
+            async with asyncio.timeout(runtime.timeout):
+                status, response_headers = await conn.head()
             break
-        except asyncio.TimeoutError:
+        except TimeoutError:
             conn.close()
             await worker.stop()
             _log(runtime, f"[{name}] no response within {runtime.timeout:g}s: worker stopped")
-            return _error(504, "WORKER_TIMEOUT", f"The function did not answer within {runtime.timeout:g} seconds")
+            return await _error(504, "WORKER_TIMEOUT", f"The function did not answer within {runtime.timeout:g} "
+                                "seconds")(scope, receive, send)
         except (UpstreamClosed, OSError):
             if conn is not None:
                 conn.close()
@@ -175,27 +207,28 @@ async def invoke(request: Request) -> Response:
                 continue  # a kept-alive connection the worker had closed: once more on a new one
             await worker.stop()
             _log(runtime, f"[{name}] worker ended during the request")
-            return _error(546, "WORKER_LIMIT", "Worker ended early: the function crashed or hit a resource limit")
-    return _Relay(status, [(k, v) for k, v in response_headers
-                           if k.lower().decode("latin-1") not in _HOP_BY_HOP or k.lower() == b"content-length"],
-                  conn, request.method == "HEAD")
+            return await _error(546, "WORKER_LIMIT", "Worker ended early: the function crashed or hit a resource "
+                                "limit")(scope, receive, send)
+    await _relay(conn, status, response_headers, scope["method"] == "HEAD", send)
 
 
-class _Relay:
-    """The worker's answer, streamed to the client as it arrives (ASGI directly: no per-chunk wrapping)."""
-
-    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], conn, head_only: bool) -> None:
-        self.status, self.headers, self.conn, self.head_only = status, headers, conn, head_only
-
-    async def __call__(self, scope, receive, send) -> None:
-        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
-        try:
-            async for chunk in self.conn.body():
-                if not self.head_only:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except UpstreamClosed:
-            pass  # the worker died mid-body: the client sees a short body, as from edge-runtime
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+async def _relay(conn: Connection, status: int, headers: list[tuple[bytes, bytes]], head_only: bool,
+                 send: Send) -> None:
+    """The worker's answer to the client: in one message when it is already complete (the usual small answer),
+    else streamed as it arrives."""
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(k, v) for k, v in headers if k.lower() not in _NOT_RELAYED]})
+    whole = conn.whole_body()
+    if whole is not None:
+        await send({"type": "http.response.body", "body": b"" if head_only else whole})
+        return
+    try:
+        async for chunk in conn.body():
+            if not head_only:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    except UpstreamClosed:
+        pass  # the worker died mid-body: the client sees a short body, as from edge-runtime
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _log(runtime: Runtime, line: str) -> None:
@@ -204,4 +237,4 @@ def _log(runtime: Runtime, line: str) -> None:
             f.write(line + "\n")
 
 
-routes = [Route("/{path:path}", invoke, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])]
+app = invoke

@@ -1,6 +1,6 @@
-"""A small HTTP/1.1 client for the gateway → worker hop: kept-alive connections to one worker, the response head
-parsed by httptools (what uvicorn parses with), the body relayed as it arrives. A general client (httpx) costs more
-per request than the function itself on loopback."""
+"""A small HTTP/1.1 client for the gateway → worker hop: kept-alive connections to one worker, each an asyncio
+Protocol whose bytes go straight into httptools (what uvicorn parses with), the body relayed as it arrives. A
+general client (httpx), or even asyncio's streams, cost more per request than the function itself on loopback."""
 
 from __future__ import annotations
 
@@ -9,78 +9,134 @@ from collections import deque
 
 import httptools
 
+_HIGH_WATER = 256 * 1024   # bytes of a response held for a slow client before reading from the worker pauses
+_LOW_WATER = 64 * 1024
+
 
 class UpstreamClosed(Exception):
     """The worker closed the connection or died before a complete answer."""
 
 
-class _Parser:
-    def __init__(self) -> None:
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.status = 0
-        self.head_done = False
-        self.done = False
-        self.keep_alive = False
-        self.chunks: deque[bytes] = deque()
-        self.p = httptools.HttpResponseParser(self)
+class Connection(asyncio.Protocol):
+    """One connection to a worker; one response at a time is parsed into status, headers and body chunks."""
 
+    def __init__(self, pool: "Pool") -> None:
+        self.pool = pool
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self._paused = False
+        self._waiter: asyncio.Future | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.no_body = False   # the answer to HEAD: its headers may announce a body that never comes
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.head_done = self.done = self.keep_alive = False
+        self.chunks: deque[bytes] = deque()
+        self.buffered = 0
+        self.parser = httptools.HttpResponseParser(self)
+
+    def request(self, data: bytes, no_body: bool) -> None:
+        self.no_body = no_body
+        self.transport.write(data)
+
+    # asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            self.close()
+        if self.buffered > _HIGH_WATER and not self._paused and not self.closed:
+            self._paused = True
+            self.transport.pause_reading()
+        self._wake()
+
+    def eof_received(self) -> None:
+        self.closed = True   # a body that ends with the connection is cut short: the worker is treated as gone
+        self._wake()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._wake()
+
+    # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
-        self.status = self.p.get_status_code()
+        self.status = self.parser.get_status_code()
         self.head_done = True
+        if self.no_body:
+            self.on_message_complete()
 
     def on_body(self, body: bytes) -> None:
         self.chunks.append(body)
+        self.buffered += len(body)
 
     def on_message_complete(self) -> None:
         self.done = True
-        self.keep_alive = self.p.should_keep_alive()
+        self.keep_alive = self.parser.should_keep_alive()
 
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
-class Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, pool: "Pool") -> None:
-        self.reader, self.writer, self.pool = reader, writer, pool
-        self.parser = _Parser()
-
-    async def _feed(self) -> None:
-        data = await self.reader.read(65536)
-        if not data:
-            if self.parser.head_done and not self.parser.done:
-                self.parser.p.feed_data(b"")  # let a read-until-close body end
+    async def _more(self) -> None:
+        if self.closed:
             raise UpstreamClosed
+        self._waiter = asyncio.get_running_loop().create_future()
         try:
-            self.parser.p.feed_data(data)
-        except httptools.HttpParserError as e:
-            raise UpstreamClosed(str(e)) from e
+            await self._waiter
+        finally:
+            self._waiter = None
 
     async def head(self) -> tuple[int, list[tuple[bytes, bytes]]]:
-        while not self.parser.head_done:
-            await self._feed()
-        return self.parser.status, self.parser.headers
+        while not self.head_done:
+            await self._more()
+        return self.status, self.headers
+
+    def whole_body(self) -> bytes | None:
+        """The body when the answer is already complete (a small answer comes in one read), else None."""
+        if not self.done:
+            return None
+        body = b"".join(self.chunks)
+        self._finish()
+        return body
 
     async def body(self):
         """The body's chunks as they arrive; the connection goes back to the pool when the answer is complete."""
-        parser = self.parser
         try:
             while True:
-                while parser.chunks:
-                    yield parser.chunks.popleft()
-                if parser.done:
+                while self.chunks:
+                    chunk = self.chunks.popleft()
+                    self.buffered -= len(chunk)
+                    if self._paused and self.buffered < _LOW_WATER:
+                        self._paused = False
+                        self.transport.resume_reading()
+                    yield chunk
+                if self.done:
                     break
-                await self._feed()
+                await self._more()
         except BaseException:
             self.close()
             raise
-        if parser.keep_alive:
-            self.parser = _Parser()
+        self._finish()
+
+    def _finish(self) -> None:
+        if self.keep_alive and not self.closed:
+            self._reset()
             self.pool.release(self)
         else:
             self.close()
 
     def close(self) -> None:
-        self.writer.close()
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
 
 
 class Pool:
@@ -94,25 +150,20 @@ class Pool:
         else:
             conn.close()
 
-    async def send(self, method: str, target: str, headers: list[tuple[str, str]],
-                   body: bytes) -> tuple[Connection, bool]:
-        """Write the request on an idle connection, else a new one; returns (connection, reused). A reused
-        connection may turn out closed by the worker meanwhile: the caller may send again on a new one."""
-        head = [f"{method} {target} HTTP/1.1\r\nhost: 127.0.0.1:{self.port}\r\n"]
-        head += [f"{name}: {value}\r\n" for name, value in headers]
-        head.append(f"content-length: {len(body)}\r\n\r\n" if body or method not in ("GET", "HEAD", "OPTIONS")
-                    else "\r\n")
-        data = "".join(head).encode("latin-1") + body
+    async def send(self, method: str, target: bytes, headers: list[bytes], body: bytes) -> tuple[Connection, bool]:
+        """Write the request (`headers`: `name: value\\r\\n` lines) on an idle connection, else a new one; returns
+        (connection, reused). A reused connection may turn out closed by the worker meanwhile: the caller may send
+        again on a new one."""
+        length = b"content-length: %d\r\n" % len(body) if body or method not in ("GET", "HEAD", "OPTIONS") else b""
+        data = b"".join((method.encode(), b" ", target, b" HTTP/1.1\r\nhost: 127.0.0.1:%d\r\n" % self.port,
+                         *headers, length, b"\r\n", body))
         while self.idle:
             conn = self.idle.pop()
-            if conn.writer.is_closing() or conn.reader.at_eof():
-                conn.close()
-                continue
-            conn.writer.write(data)
-            return conn, True
-        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-        conn = Connection(reader, writer, self)
-        writer.write(data)
+            if not conn.closed:
+                conn.request(data, method == "HEAD")
+                return conn, True
+        _, conn = await asyncio.get_running_loop().create_connection(lambda: Connection(self), "127.0.0.1", self.port)
+        conn.request(data, method == "HEAD")
         return conn, False
 
     def close(self) -> None:
