@@ -16,8 +16,9 @@ import re
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import compress
-from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence
+from itertools import compress, count
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal
 
 from oncore_cli.core.errors import OncoreError, UsageError
 from oncore_cli.services import times
@@ -207,14 +208,15 @@ class _Columns:
             except ValueError as e:
                 failed[text] = str(e)
         if failed:
-            column = self.cells(name)
-            self.report(self.rows_with(column, failed), name, lambda i: failed[column[i]])
+            rows, where = self.table.rows, self.table.index.get(name)
+            found = self.rows_with(map(itemgetter(where), rows) if where is not None else [None] * len(rows), failed)
+            self.report(found, name, lambda i: failed[rows[i][where] if where is not None else None])
         return values
 
     @staticmethod
-    def rows_with(column: Sequence, texts: dict | set) -> list[int]:
+    def rows_with(column: Iterable, texts: dict | set) -> list[int]:
         """The rows whose cell is one of `texts`."""
-        return list(compress(range(len(column)), map(texts.__contains__, column)))
+        return list(compress(count(), map(texts.__contains__, column)))
 
     def distinct_values(self, name: str, folded: bool = False) -> bool:
         """True if different texts of the column (that passed) never mean the same value (or folded name)."""
