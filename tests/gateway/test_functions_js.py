@@ -13,18 +13,17 @@ import pytest
 from pypdf import PdfReader
 
 from oncore_cli.local import mail
-from test_supabase_js import js_project, run_script  # noqa: F401  (js_project is a fixture)
 
 
 @pytest.fixture(scope="module")
-def report(js_project, stack) -> dict:  # noqa: F811
+def report(run_js, stack) -> dict:
     """The script's report, run with a webhook secret set (as `oncore local secrets set` does), restored after."""
     from oncore_cli.local.functions import read_secrets, write_secrets
 
     before = read_secrets(stack.data_dir)
     write_secrets(stack.data_dir, {**before, "STRIPE_WEBHOOK_SECRET": "whsec_js_test"})
     try:
-        return run_script(js_project, stack, "functions.mjs")
+        return run_js("functions.mjs")
     finally:
         write_secrets(stack.data_dir, before)
 

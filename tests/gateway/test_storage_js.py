@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from test_supabase_js import js_project, run_script  # noqa: F401  (js_project is a fixture)
 
 
 @pytest.fixture(scope="module")
-def report(js_project, stack) -> dict:  # noqa: F811
-    return run_script(js_project, stack, "storage.mjs")
+def report(run_js) -> dict:
+    return run_js("storage.mjs")
 
 
 def test_uploads_blob_and_buffer(report):

@@ -4,61 +4,32 @@ assert on that report. One node process per area (auth, rest, venue guest, brows
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import uuid
-from pathlib import Path
-
 import httpx
 import jwt as pyjwt
 import psycopg
 import pytest
 
-JS_DIR = Path(__file__).resolve().parents[1] / "js"
 ERROR_KEYS = ["code", "details", "hint", "message"]
 
 
-@pytest.fixture(scope="session")
-def js_project() -> Path:
-    """tests/js with its locked dependencies installed (`npm ci`, as on a fresh CI machine)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node and npm are needed for the supabase-js tests and are not installed")
-    done = subprocess.run([shutil.which("npm"), "ci", "--prefix", str(JS_DIR), "--no-audit", "--no-fund"],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, f"npm ci failed:\n{done.stdout}\n{done.stderr}"
-    return JS_DIR
-
-
-def run_script(js_project: Path, stack, name: str) -> dict:
-    """Runs tests/js/<name> against the stack; its stdout is the report, a non-zero exit carries the error."""
-    env = {**os.environ, "SUPABASE_URL": stack.api_url, "SUPABASE_ANON_KEY": stack.anon_key,
-           "SUFFIX": uuid.uuid4().hex[:10], "ONCORE_DATA_DIR": stack.data_dir}  # auth.mjs reads the mail outbox
-    done = subprocess.run([shutil.which("node"), name], capture_output=True, text=True, env=env, cwd=js_project,
-                          timeout=120)
-    assert done.returncode == 0, f"{name} failed:\n{done.stderr}"
-    return json.loads(done.stdout)
+@pytest.fixture(scope="module")
+def auth_report(run_js) -> dict:
+    return run_js("auth.mjs")
 
 
 @pytest.fixture(scope="module")
-def auth_report(js_project, stack) -> dict:
-    return run_script(js_project, stack, "auth.mjs")
+def rest_report(run_js) -> dict:
+    return run_js("rest.mjs")
 
 
 @pytest.fixture(scope="module")
-def rest_report(js_project, stack) -> dict:
-    return run_script(js_project, stack, "rest.mjs")
+def guest_report(run_js) -> dict:
+    return run_js("guest.mjs")
 
 
 @pytest.fixture(scope="module")
-def guest_report(js_project, stack) -> dict:
-    return run_script(js_project, stack, "guest.mjs")
-
-
-@pytest.fixture(scope="module")
-def browser_report(js_project, stack) -> dict:
-    return run_script(js_project, stack, "browser.mjs")
+def browser_report(run_js) -> dict:
+    return run_js("browser.mjs")
 
 
 def _claims(stack, token: str) -> dict:
@@ -329,8 +300,8 @@ def test_cross_origin_responses_are_readable(stack):
 # --- /realtime/v1 ---------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def realtime_report(js_project, stack) -> dict:
-    return run_script(js_project, stack, "realtime.mjs")
+def realtime_report(run_js) -> dict:
+    return run_js("realtime.mjs")
 
 
 def test_js_realtime_guest_count_story(realtime_report):
