@@ -30,7 +30,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from oncore_cli.local.functions import deno_binary, read_secrets, write_secrets  # noqa: E402
+from oncore_cli.local.functions import deno_binary, deno_env, read_secrets, write_secrets  # noqa: E402
 from oncore_cli.local.paths import supabase_dir  # noqa: E402
 from oncore_cli.local.stack import LocalStack  # noqa: E402
 
@@ -83,7 +83,8 @@ def start_direct(env: dict, port: int) -> tuple[subprocess.Popen, float]:
     entry = supabase_dir() / "functions" / "stripe-webhook" / "index.ts"
     started = time.perf_counter()
     proc = subprocess.Popen([deno_binary(), "run", "--allow-all", "--no-prompt", str(entry)],
-                            env={**os.environ, **env, "DENO_SERVE_ADDRESS": f"tcp:127.0.0.1:{port}", "NO_COLOR": "1"},
+                            env={**deno_env(dict(os.environ)), **env, "DENO_SERVE_ADDRESS": f"tcp:127.0.0.1:{port}",
+                                 "NO_COLOR": "1"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     body, headers = signed_request()
     while True:

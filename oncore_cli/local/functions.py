@@ -37,6 +37,13 @@ def deno_binary() -> str | None:
         return None
 
 
+def deno_env(environ: dict[str, str]) -> dict[str, str]:
+    """`environ` with what every Deno the stack starts needs: the operating system's certificate authorities as
+    well as Deno's own (Mozilla's) list, so npm packages download behind a company proxy with its own authority, as
+    they do for curl, pip and npm there (`DENO_TLS_CA_STORE` when set wins); no update check."""
+    return {"DENO_TLS_CA_STORE": "system,mozilla", **environ, "DENO_NO_UPDATE_CHECK": "1"}
+
+
 def secrets_path(data_dir: Path | str) -> Path:
     return Path(data_dir) / SECRETS_FILE
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from oncore_cli.local.functions import deno_binary
+from oncore_cli.local.functions import deno_binary, deno_env
 from oncore_cli.local.paths import supabase_dir
 
 
@@ -16,7 +16,7 @@ from oncore_cli.local.paths import supabase_dir
 def test_deno_test(name, stack, owner):
     deno = deno_binary()
     assert deno, "Deno is needed: pip install deno"
-    env = {**os.environ, "NO_COLOR": "1", "ONCORE_TEST_SUPABASE_URL": stack.api_url,
+    env = {**deno_env(dict(os.environ)), "NO_COLOR": "1", "ONCORE_TEST_SUPABASE_URL": stack.api_url,
            "ONCORE_TEST_SERVICE_ROLE_KEY": stack.service_role_key, "ONCORE_TEST_ORG_ID": owner.org_id}
     proc = subprocess.run([deno, "test", "--allow-all", "--no-prompt", str(supabase_dir() / "functions" / name)],
                           env=env, capture_output=True, text=True, timeout=300)

@@ -21,7 +21,7 @@ Deno.serve(async (req) => {
     method: req.method, path: url.pathname, query: url.search, body: await req.text(),
     authorization: req.headers.get("authorization"), apikey: req.headers.get("apikey"),
     env: Object.fromEntries(["SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_DB_URL",
-                             "GREETING"].map((k) => [k, Deno.env.get(k) ?? null])),
+                             "GREETING", "DENO_TLS_CA_STORE"].map((k) => [k, Deno.env.get(k) ?? null])),
     pid: Deno.pid,
   });
 });
@@ -83,6 +83,10 @@ def test_supabase_py_invoke_reaches_the_function_with_the_callers_token(gw, stac
     assert env["SUPABASE_URL"].startswith("http://127.0.0.1:")  # the stack's API, reachable from the function
     assert env["SUPABASE_ANON_KEY"] == stack.anon_key and env["SUPABASE_SERVICE_ROLE_KEY"] == stack.service_role_key
     assert env["GREETING"] is None
+    # npm packages download where TLS passes a company proxy's own authority (in the system store), as with pip
+    import os
+
+    assert env["DENO_TLS_CA_STORE"] == os.environ.get("DENO_TLS_CA_STORE", "system,mozilla")
     import psycopg
 
     with psycopg.connect(env["SUPABASE_DB_URL"]) as conn:  # as `postgres`, as the supabase CLI provides it

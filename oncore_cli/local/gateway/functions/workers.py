@@ -14,13 +14,14 @@ import socket
 import sys
 from pathlib import Path
 
+from oncore_cli.local.functions import deno_env
 from oncore_cli.local.gateway.functions.registry import Function
 from oncore_cli.local.gateway.functions.upstream import Pool
 
 BOOT_TIMEOUT = 60.0   # seconds for a first boot (Deno may fetch npm packages into its cache)
 # what a worker inherits from the gateway: enough for Deno to find its cache, nothing of the gateway's own settings
 _INHERITED = ("HOME", "PATH", "TMPDIR", "DENO_DIR", "NPM_CONFIG_REGISTRY", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
-              "http_proxy", "https_proxy", "no_proxy", "SSL_CERT_FILE", "DENO_CERT")
+              "http_proxy", "https_proxy", "no_proxy", "SSL_CERT_FILE", "DENO_CERT", "DENO_TLS_CA_STORE")
 
 
 def _die_with_parent() -> None:
@@ -72,9 +73,9 @@ class Worker:
     async def _boot(self, timeout: float) -> None:
         self.port = _free_port()
         self.upstream = Pool(self.port)
-        env = {k: v for k, v in os.environ.items() if k in _INHERITED}
+        env = deno_env({k: v for k, v in os.environ.items() if k in _INHERITED})
         env.update(self.env)
-        env.update({"DENO_SERVE_ADDRESS": f"tcp:127.0.0.1:{self.port}", "NO_COLOR": "1", "DENO_NO_UPDATE_CHECK": "1"})
+        env.update({"DENO_SERVE_ADDRESS": f"tcp:127.0.0.1:{self.port}", "NO_COLOR": "1"})
         args = [self.deno, "run", "--allow-all", "--no-prompt"]
         if self.function.config:
             args += ["--config", str(self.function.config)]
