@@ -12,7 +12,9 @@ const FONT_DIR = new URL("./fonts/", import.meta.url);
 let cjkFont: Promise<Uint8Array> | undefined;  // inflated once per worker
 const PAGE: [number, number] = [595.28, 841.89];  // A4 in points
 const MARGIN = 50;
-const HIDDEN = new Set(["id", "session_id", "org_id", "created_at", "updated_at", "external_ref", "venue_id"]);
+// Bookkeeping, not advance: left out as the CLI's sheet leaves it out (updated_by is a user id).
+const HIDDEN = new Set(["id", "session_id", "org_id", "created_at", "updated_at", "updated_by", "external_ref",
+                        "venue_id"]);
 
 type Sheet = Record<string, any>;
 
@@ -27,6 +29,12 @@ export function valueText(value: unknown): string {
   if (typeof value === "object") return Object.entries(value).map(([k, v]) => `${label(k)}: ${valueText(v)}`).join("; ");
   if (typeof value === "boolean") return value ? "yes" : "no";
   return String(value);
+}
+
+/** When the sheet was made, as the CLI's sheet says it: "2027-03-14 17:05 UTC". */
+export function generated(stamp?: string): string {
+  const at = stamp ? new Date(stamp) : new Date();
+  return `${at.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
 /** The sheet's lines, in order: [style, text]. Kept apart from drawing so tests read what the PDF says. */
@@ -57,7 +65,7 @@ export function lines(sheet: Sheet): [("title" | "heading" | "text"), string][] 
     }
   }
   out.push(["text", ""]);
-  out.push(["text", `Generated ${sheet.generated_at ?? new Date().toISOString()}`]);
+  out.push(["text", `Generated ${generated(sheet.generated_at)} by oncore`]);
   return out;
 }
 

@@ -14,7 +14,8 @@ const sheet = {
   venue: { name: "Ъ Клуб", city: "Москва", country: "RU" },
   schedule: [{ label: "Doors", local_time: "19:00" }],
   contacts: [{ name: "Αλέξης", phone: "+30 210" }],
-  hospitality: { id: "x", guest_count: 42, dietary: ["vegan", "halal"], parking: true, notes: null },
+  hospitality: { id: "x", guest_count: 42, dietary: ["vegan", "halal"], parking: true, notes: null,
+                 updated_by: "7d1f0c3e-0000-4000-8000-000000000001" },
   technical: null, production: { runner: "Jan Kowalski" },
 };
 
@@ -24,7 +25,8 @@ Deno.test("the lines hold the venue, the schedule and every section field", () =
                           "Parking: yes", "Notes: —", "Runner: Jan Kowalski", "Αλέξης · +30 210"]) {
     assert(text.includes(expected), `missing ${expected}`);
   }
-  assert(!text.includes("Id: x"), "internal ids stay out");
+  assert(!text.includes("Id: x") && !text.includes("7d1f0c3e"), "internal ids stay out");
+  assert(text.includes("Generated 2027-05-01 10:00 UTC by oncore"), "the stamp as the CLI's sheet writes it");
   assert(valueText([]) === "—" && valueText(false) === "no");
 });
 
