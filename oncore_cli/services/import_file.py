@@ -82,7 +82,7 @@ class Table:
 
     @property
     def records(self) -> list[tuple[int, dict]]:
-        """Record by record, the fields each one gives (for callers and tests that read rows)."""
+        """Record by record, (line, {field: text}) for the fields each one gives: the table as a reader sees it."""
         return [(line, {k: row[i] for k, i in self.index.items() if row[i] is not None})
                 for line, row in zip(self.lines, self.rows)]
 
